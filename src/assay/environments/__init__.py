@@ -1,0 +1,24 @@
+"""The environment model: what exactly is installed, or locked, somewhere."""
+
+from assay.environments.model import (
+    Environment,
+    Hash,
+    License,
+    Origin,
+    OriginKind,
+    Package,
+    Source,
+)
+from assay.environments.ports import EnvironmentReader, ReaderError
+
+__all__ = [
+    "Environment",
+    "EnvironmentReader",
+    "Hash",
+    "License",
+    "Origin",
+    "OriginKind",
+    "Package",
+    "ReaderError",
+    "Source",
+]

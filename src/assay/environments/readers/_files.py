@@ -1,0 +1,170 @@
+"""Safe, bounded file loading shared by every reader.
+
+Each loader turns every way a file can be bad (missing, unreadable, too big,
+wrong encoding, malformed, nested too deeply, YAML aliases) into a
+:class:`ReaderError` naming the file and, where the format has lines, the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assay.environments.ports import ReaderError
+
+MAX_FILE_BYTES = int(os.environ.get("ASSAY_MAX_FILE_BYTES", str(256 * 1024 * 1024)))
+MAX_NESTING = 64
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The file's bytes, or a ReaderError saying why not."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise ReaderError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ReaderError(path, "is a directory, expected a file") from None
+    except PermissionError:
+        raise ReaderError(path, "permission denied") from None
+    except OSError as exc:
+        raise ReaderError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise ReaderError(path, f"file is larger than the {limit} byte limit")
+    return data
+
+
+def decode(path: Path, data: bytes) -> str:
+    """UTF-8 text (a BOM is allowed); a bad byte is reported with its line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReaderError(path, "not valid UTF-8 text", line=line) from None
+
+
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    return decode(path, read_bytes(path, limit))
+
+
+def head(path: Path, size: int = 4096) -> bytes:
+    """The first ``size`` bytes, or ``b""`` when the file cannot be read (for sniffing)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(size)
+    except OSError:
+        return b""
+
+
+def digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def digest_files(parts: Iterable[tuple[str, bytes]]) -> str:
+    """A digest over (relative path, content) pairs, independent of their order."""
+    outer = hashlib.sha256()
+    for rel, content in sorted(parts, key=lambda item: item[0]):
+        outer.update(rel.encode("utf-8") + b"\0" + hashlib.sha256(content).digest())
+    return "sha256:" + outer.hexdigest()
+
+
+def _check_depth(path: Path, value: Any) -> None:
+    """Reject documents nested deeper than MAX_NESTING, and YAML alias re-use."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if depth > MAX_NESTING:
+            raise ReaderError(path, f"nested more than {MAX_NESTING} levels deep")
+        if id(node) in seen:
+            raise ReaderError(path, "uses YAML aliases, which lock files never need")
+        seen.add(id(node))
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+
+
+def parse_json(path: Path, text: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReaderError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    except RecursionError:
+        raise ReaderError(path, "JSON nested too deeply") from None
+    _check_depth(path, value)
+    return value
+
+
+def load_json(path: Path) -> Any:
+    return parse_json(path, read_text(path))
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    try:
+        value = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        message = str(exc).split(" (at line", 1)[0]
+        if line is None and "(at line " in str(exc):
+            line = int(str(exc).split("(at line ", 1)[1].split(",", 1)[0])
+        raise ReaderError(path, f"invalid TOML: {message}", line=line) from None
+    except RecursionError:
+        raise ReaderError(path, "TOML nested too deeply") from None
+    _check_depth(path, value)
+    return value
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    return parse_toml(path, read_text(path))
+
+
+_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(path: Path, text: str) -> Any:
+    try:
+        value = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ReaderError(path, f"invalid YAML: {exc.problem or exc.context}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise ReaderError(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ReaderError(path, "YAML nested too deeply") from None
+    _check_depth(path, value)
+    return value
+
+
+def load_yaml(path: Path) -> Any:
+    return parse_yaml(path, read_text(path))
+
+
+def require_mapping(path: Path, value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ReaderError(path, f"{what} must be a mapping, found {type(value).__name__}")
+    return value
+
+
+def require_list(path: Path, value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ReaderError(path, f"{what} must be a list, found {type(value).__name__}")
+    return value
+
+
+def require_str(path: Path, value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ReaderError(path, f"{what} must be a string, found {type(value).__name__}")
+    return value
+
+
+def optional_str(path: Path, value: Any, what: str) -> str | None:
+    return None if value is None else require_str(path, value, what)
