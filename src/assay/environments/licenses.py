@@ -66,9 +66,13 @@ _CLASSIFIERS = {
     "License :: OSI Approved :: Boost Software License 1.0 (BSL-1.0)": "BSL-1.0",
     "License :: OSI Approved :: Eclipse Public License 2.0 (EPL-2.0)": "EPL-2.0",
     "License :: OSI Approved :: GNU General Public License v2 (GPLv2)": "GPL-2.0-only",
-    "License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)": "GPL-2.0-or-later",
+    "License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)": (
+        "GPL-2.0-or-later"
+    ),
     "License :: OSI Approved :: GNU General Public License v3 (GPLv3)": "GPL-3.0-only",
-    "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)": "GPL-3.0-or-later",
+    "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)": (
+        "GPL-3.0-or-later"
+    ),
     "License :: OSI Approved :: GNU Lesser General Public License v2 (LGPLv2)": "LGPL-2.0-only",
     "License :: OSI Approved :: GNU Lesser General Public License v2 or later (LGPLv2+)": (
         "LGPL-2.0-or-later"
@@ -138,14 +142,18 @@ def from_metadata(
 ) -> License | None:
     """The declared license of a distribution, in core-metadata precedence order."""
     if expression and expression.strip():
-        return License(raw=expression.strip(), spdx=to_spdx(expression), origin="license-expression")
+        return License(
+            raw=expression.strip(), spdx=to_spdx(expression), origin="license-expression"
+        )
     raw = license_field.strip() if license_field and license_field.strip() else None
     if raw is not None and (spdx := to_spdx(raw)) is not None:
         return License(raw=raw, spdx=spdx, origin="license")
     classifier_list = [c for c in classifiers if c.startswith("License ::")]
     from_classifier = classifier_to_spdx(classifier_list)
     if from_classifier is not None:
-        return License(raw=raw or "; ".join(classifier_list), spdx=from_classifier, origin="classifier")
+        return License(
+            raw=raw or "; ".join(classifier_list), spdx=from_classifier, origin="classifier"
+        )
     if raw is not None:
         return License(raw=raw, spdx=None, origin="license")
     if classifier_list:

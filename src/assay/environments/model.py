@@ -89,7 +89,9 @@ class License:
 
     raw: str | None = None
     spdx: str | None = None
-    origin: str | None = None  # which field it came from: license-expression, license, classifier, ...
+    origin: str | None = (
+        None  # which field it came from: license-expression, license, classifier, ...
+    )
 
     def display(self) -> str:
         return self.spdx or self.raw or ""
@@ -133,12 +135,19 @@ class Package:
     version: Version | None = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "canonical_name", canonicalize_name(self.name))
+        # conda names are already lowercase identifiers in which "-" and "_" differ
+        # (``_libgcc_mutex``); PEP 503 normalisation applies to PyPI names only.
+        normalise = str.lower if self.ecosystem is Ecosystem.CONDA else canonicalize_name
+        object.__setattr__(self, "canonical_name", normalise(self.name))
         object.__setattr__(self, "version", _version_or_none(self.version_raw))
+        if self.license is not None and self.license.raw is None and self.license.spdx is None:
+            object.__setattr__(self, "license", None)  # a license that says nothing is no license
         object.__setattr__(self, "hashes", tuple(sorted(set(self.hashes))))
-        object.__setattr__(self, "extras", tuple(sorted({canonicalize_name(e) for e in self.extras})))
         object.__setattr__(
-            self, "dependencies", tuple(sorted({canonicalize_name(d) for d in self.dependencies}))
+            self, "extras", tuple(sorted({canonicalize_name(e) for e in self.extras}))
+        )
+        object.__setattr__(
+            self, "dependencies", tuple(sorted({normalise(d) for d in self.dependencies}))
         )
 
     @property
@@ -157,7 +166,7 @@ class Package:
                 qualifiers["channel"] = self.origin.url
             if self.platform:
                 qualifiers["subdir"] = self.platform
-            name = self.name.lower()
+            name = self.canonical_name
         else:
             name = self.canonical_name
             if self.origin.kind is OriginKind.VCS and self.origin.url:
@@ -180,7 +189,12 @@ class Package:
     @property
     def key(self) -> tuple[str, str, str, str]:
         """The sort and identity key within one environment."""
-        return (self.canonical_name, self.platform or "", self.ecosystem.value, self.version_raw or "")
+        return (
+            self.canonical_name,
+            self.platform or "",
+            self.ecosystem.value,
+            self.version_raw or "",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,8 +232,12 @@ class Environment:
 
     def by_name(self, name: str) -> tuple[Package, ...]:
         """Every package entry with this name (several on multi-platform locks)."""
-        wanted = canonicalize_name(name)
-        return tuple(p for p in self.packages if p.canonical_name == wanted)
+        pypi, conda = canonicalize_name(name), name.lower()
+        return tuple(
+            p
+            for p in self.packages
+            if p.canonical_name == (conda if p.ecosystem is Ecosystem.CONDA else pypi)
+        )
 
     @property
     def unpinned(self) -> tuple[Package, ...]:

@@ -10,6 +10,7 @@ import importlib
 from functools import cache
 from pathlib import Path
 
+from assay.environments.model import Environment
 from assay.environments.ports import EnvironmentReader, UnknownFormatError
 
 # Order matters for detection: the most specific readers come first.
@@ -64,6 +65,10 @@ def detect(path: Path) -> EnvironmentReader:
         if reader.sniff(path):
             return reader
     kind = "directory" if path.is_dir() else "file"
-    raise UnknownFormatError(
-        path, f"not a {kind} assay can read; pass --format to choose a reader"
-    )
+    raise UnknownFormatError(path, f"not a {kind} assay can read; pass --format to choose a reader")
+
+
+def read_environment(path: Path, format_name: str | None = None) -> Environment:
+    """Read ``path`` with the named reader, or the one detection picks."""
+    reader = reader_for(format_name) if format_name else detect(path)
+    return reader.read(path)

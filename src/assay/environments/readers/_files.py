@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assay.environments.ports import ReaderError
 
 MAX_FILE_BYTES = int(os.environ.get("ASSAY_MAX_FILE_BYTES", str(256 * 1024 * 1024)))
@@ -112,9 +110,11 @@ def parse_toml(path: Path, text: str) -> dict[str, Any]:
         value = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
-        message = str(exc).split(" (at line", 1)[0]
+        message = str(exc).split(" (at line", 1)[0].replace(" (at end of document)", "")
         if line is None and "(at line " in str(exc):
             line = int(str(exc).split("(at line ", 1)[1].split(",", 1)[0])
+        if line is None and "(at end of document)" in str(exc):
+            line = text.count("\n") + 1
         raise ReaderError(path, f"invalid TOML: {message}", line=line) from None
     except RecursionError:
         raise ReaderError(path, "TOML nested too deeply") from None
@@ -126,12 +126,12 @@ def load_toml(path: Path) -> dict[str, Any]:
     return parse_toml(path, read_text(path))
 
 
-_YamlLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def parse_yaml(path: Path, text: str) -> Any:
+    import yaml  # noqa: PLC0415 - imported on first use: most commands never read YAML
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        value = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - CSafeLoader/SafeLoader only
+        value = yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader/SafeLoader only
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

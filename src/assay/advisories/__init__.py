@@ -1,0 +1,1 @@
+"""Vulnerability advisories: OSV records, exact matching, a local database, audits."""
