@@ -13,7 +13,10 @@ import sys
 import click
 
 from assay import __version__
+from assay.cli.audit import audit_command
+from assay.cli.db import db_group
 from assay.cli.env import env_group
+from assay.cli.osv_api import osv_api_command
 from assay.errors import AssayError
 
 EXIT_USAGE = 2
@@ -30,6 +33,9 @@ def cli() -> None:
 
 
 cli.add_command(env_group)
+cli.add_command(db_group)
+cli.add_command(osv_api_command)
+cli.add_command(audit_command)
 
 
 def _fail(message: str, code: int) -> int:

@@ -11,6 +11,8 @@ from assay.environments.diff import EnvironmentDiff
 from assay.environments.model import Environment, Package
 
 _console = Console(highlight=False, soft_wrap=False)
+if not _console.is_terminal:
+    _console.width = max(_console.width, 160)  # pipes and CI logs: do not fold names
 
 
 def _relation(package: Package) -> str:
@@ -36,7 +38,9 @@ def environment_table(env: Environment, digest: str) -> None:
     """Print one environment as a table, with its notes after it."""
     multi_platform = any(p.platform for p in env.packages)
     table = Table(show_edge=False, header_style="bold")
-    for column in ("name", "version", "source", "hashes", "license", "relation"):
+    for column in ("name", "version"):
+        table.add_column(column, no_wrap=True)
+    for column in ("source", "hashes", "license", "relation"):
         table.add_column(column, overflow="fold")
     if multi_platform:
         table.add_column("platform")

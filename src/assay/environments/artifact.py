@@ -68,6 +68,7 @@ def _package_to_dict(package: Package) -> dict[str, Any]:
             "requested": package.requested,
             "markers": package.markers,
             "extras": list(package.extras),
+            "groups": list(package.groups),
             "license": (
                 _drop_empty(
                     {
@@ -111,19 +112,28 @@ def _canonical(value: Any) -> bytes:
 
 def environment_digest(env: Environment) -> str:
     """``sha256:<hex>`` over the canonical body, leaving out ``source.path``."""
-    body = environment_body(env)
-    body["source"] = {k: v for k, v in body["source"].items() if k != "path"}
-    return "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
+    return _body_digest(environment_body(env))
+
+
+def _body_digest(body: dict[str, Any]) -> str:
+    located = {**body, "source": {k: v for k, v in body["source"].items() if k != "path"}}
+    return "sha256:" + hashlib.sha256(_canonical(located)).hexdigest()
 
 
 def dumps(env: Environment) -> str:
     """The artifact text: pretty, sorted, deterministic, newline-terminated."""
-    document = {
-        "schema": SCHEMA,
-        "digest": environment_digest(env),
-        "environment": environment_body(env),
-    }
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    body = environment_body(env)
+    # schema and digest first (readers sniff the head), everything below sorted
+    document = {"schema": SCHEMA, "digest": _body_digest(body), "environment": _sorted(body)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
 
 
 class _Fields:
@@ -206,6 +216,7 @@ def _package_from(path: Path, index: int, data: Any) -> Package:
         requested=f.flag("requested"),
         markers=f.text("markers"),
         extras=f.texts("extras"),
+        groups=f.texts("groups"),
         license=(
             License(
                 raw=license_fields.text("raw"),

@@ -127,6 +127,7 @@ class Package:
     requested: bool | None = None
     markers: str | None = None
     extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # lock groups / sections / categories (dev, docs, develop...)
     license: License | None = None
     dependencies: tuple[str, ...] = ()
     platform: str | None = None
@@ -228,7 +229,16 @@ class Environment:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "packages", tuple(sorted(self.packages, key=lambda p: p.key)))
-        object.__setattr__(self, "properties", tuple(sorted(self.properties)))
+        # one value per key: a key given several times (two extra index URLs, two
+        # SBOM tools) keeps every distinct value, joined in the order given
+        merged: dict[str, list[str]] = {}
+        for key, value in self.properties:
+            values = merged.setdefault(key, [])
+            if value not in values:
+                values.append(value)
+        object.__setattr__(
+            self, "properties", tuple((k, ", ".join(v)) for k, v in sorted(merged.items()))
+        )
 
     def by_name(self, name: str) -> tuple[Package, ...]:
         """Every package entry with this name (several on multi-platform locks)."""

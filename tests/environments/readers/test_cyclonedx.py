@@ -64,7 +64,7 @@ def test_environment_sbom_details(assets: Path) -> None:
     assert env.source.digest == digest(path.read_bytes())
     assert env.name == "demoapp"
     assert ("sbom.format", "CycloneDX 1.6") in env.properties
-    assert ("sbom.tool", "cyclonedx-py 7.5.0") in env.properties
+    assert ("sbom.tool", "cyclonedx-py 7.5.0, cyclonedx-python-lib 11.12.0") in env.properties
     kept = (
         "3 components have no package URL and are kept as local or unpublished Python "
         "packages: editdep 0.1.0.dev0, gitdep 2.0.1, localdep 0.3.0"

@@ -26,8 +26,8 @@ def test_read(folder: Path) -> None:
     assert ("pdm-lock-version", "4.5.1") in env.properties
     assert ("requires-python", ">=3.9") in env.properties
     assert ("pdm-strategy", "inherit_metadata") in env.properties
-    assert ("group:dev", "iniconfig") in env.properties
-    assert ("group:yaml", "pyyaml") in env.properties
+    assert "dev" in env.by_name("iniconfig")[0].groups
+    assert "yaml" in env.by_name("pyyaml")[0].groups
     assert (
         "content-hash",
         "sha256:90d6feb697e1eef36a6b619f3fec85cd63b5f07c5ab374a7ac61dcab2b612935",
@@ -79,7 +79,7 @@ def test_sources(folder: Path) -> None:
 def test_static_urls_lock_holds_the_same_packages(folder: Path) -> None:
     plain = READER.read(folder / "pdm.lock")
     static = READER.read(folder / "pdm.static.lock")
-    assert ("pdm-strategy", "static_urls") in static.properties
+    assert ("pdm-strategy", "inherit_metadata, static_urls") in static.properties
     assert [(p.name, p.version_raw, p.hashes, p.origin) for p in static.packages] == [
         (p.name, p.version_raw, p.hashes, p.origin) for p in plain.packages
     ]

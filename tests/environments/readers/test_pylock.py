@@ -125,8 +125,7 @@ def test_spec_features(folder: Path) -> None:
         ("extra", "speedups"),
         ("dependency-group", "test"),
         ("default-group", "default"),
-        ("environment", "sys_platform == 'linux'"),
-        ("environment", "sys_platform == 'win32'"),
+        ("environment", "sys_platform == 'linux', sys_platform == 'win32'"),
         ("requires-python", ">=3.12"),
         ("created-by", "hand-written"),
     ]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import tomli
 
 from assay.environments.ports import ReaderError
 
@@ -107,8 +108,8 @@ def load_json(path: Path) -> Any:
 
 def parse_toml(path: Path, text: str) -> dict[str, Any]:
     try:
-        value = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        value = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         message = str(exc).split(" (at line", 1)[0].replace(" (at end of document)", "")
         if line is None and "(at line " in str(exc):

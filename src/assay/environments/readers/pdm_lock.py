@@ -5,7 +5,7 @@ PDM writes a package once per set of extras: ``requests`` and, separately,
 Entries with the same name, version and source are merged into one package
 carrying the extras.  pdm.lock does not record the project or which packages it
 asked for, so ``requested`` is ``None``; the groups a package belongs to are
-kept as ``group:<name>`` properties.
+kept in ``Package.groups``.
 """
 
 from __future__ import annotations
@@ -202,7 +202,6 @@ class PdmLockReader(EnvironmentReader):
                 continue
             merged[key] = _merge(merged[key], entry)
         packages = []
-        groups: set[tuple[str, str]] = set()
         for entry in merged.values():
             packages.append(
                 Package(
@@ -215,9 +214,9 @@ class PdmLockReader(EnvironmentReader):
                     markers=entry.marker,
                     extras=tuple(entry.extras),
                     dependencies=tuple(entry.dependencies),
+                    groups=tuple(entry.groups),
                 )
             )
-            groups.update((f"group:{g}", canonicalize_name(entry.name)) for g in entry.groups)
         notes = []
         unversioned = sum(1 for package in packages if not package.pinned)
         if unversioned:
@@ -226,5 +225,5 @@ class PdmLockReader(EnvironmentReader):
             source=Source(kind=self.format_name, path=str(path), digest=doc.digest),
             packages=tuple(packages),
             notes=tuple(notes),
-            properties=tuple(properties + sorted(groups)),
+            properties=tuple(properties),
         )

@@ -64,10 +64,10 @@ class _Node:
     groups: dict[str, list[_Edge]]
     fork_markers: list[str]
     extras: set[str] = field(default_factory=set)
+    canonical: str = field(init=False)
 
-    @property
-    def canonical(self) -> str:
-        return canonicalize_name(self.name)
+    def __post_init__(self) -> None:
+        self.canonical = canonicalize_name(self.name)
 
 
 def _origin(doc: ls.LockDocument, kind: str, source: dict[str, Any], index: int) -> Origin:
@@ -169,11 +169,13 @@ def _node(doc: ls.LockDocument, raw: Any, index: int) -> _Node:
     )
 
 
-def _resolve(doc: ls.LockDocument, nodes: list[_Node], owner: _Node, edge: _Edge) -> int:
+def _resolve(
+    doc: ls.LockDocument, by_name: dict[str, list[_Node]], owner: _Node, edge: _Edge
+) -> int:
     """The index of the package an edge points at; uv never writes an ambiguous edge."""
     found = [
         node
-        for node in nodes
+        for node in by_name.get(edge.name, ())
         if node.canonical == edge.name
         and (edge.version is None or node.version == edge.version)
         and (edge.source is None or node.source == edge.source)
@@ -331,6 +333,9 @@ def _walk(
     Nodes the walk never reaches keep their plain dependencies.
     """
     outgoing: dict[int, list[tuple[int, str | None]]] = {}
+    by_name: dict[str, list[_Node]] = {}
+    for node in nodes:
+        by_name.setdefault(node.canonical, []).append(node)
     queue = sorted(root_ids) + [node.index for node in nodes if node.canonical in requested]
     seen: dict[int, frozenset[str]] = {}
     while queue:
@@ -351,14 +356,14 @@ def _walk(
             edges = current.base + [e for x in sorted(current.extras) for e in current.optional[x]]
         targets = []
         for edge in edges:
-            target = _resolve(doc, nodes, current, edge)
+            target = _resolve(doc, by_name, current, edge)
             nodes[target].extras.update(canonicalize_name(extra) for extra in edge.extras)
             targets.append((target, edge.marker))
             queue.append(target)
         outgoing[current.index] = targets
     for node in nodes:
         if node.index not in outgoing:
-            outgoing[node.index] = [(_resolve(doc, nodes, node, e), e.marker) for e in node.base]
+            outgoing[node.index] = [(_resolve(doc, by_name, node, e), e.marker) for e in node.base]
     return outgoing
 
 
