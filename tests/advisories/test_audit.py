@@ -13,6 +13,7 @@ from assay.advisories.audit import (
     AuditReport,
     id_sort_key,
 )
+from assay.advisories.model import Advisory
 from assay.advisories.osv import parse_record
 from assay.advisories.severity import Level, advisory_severity
 from assay.environments.model import Ecosystem, Environment, Package, Source
@@ -24,11 +25,11 @@ CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"  # 9.8
 LOW = "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"  # 1.8
 
 
-def audit(records: list, *packages: Package) -> AuditReport:
+def audit(records: list[Advisory], *packages: Package) -> AuditReport:
     return Auditor(FakeSource(records)).audit(Environment(SOURCE, packages))
 
 
-def requests_records() -> list:
+def requests_records() -> list[Advisory]:
     return [*pypa_package("requests"), asset("GHSA-j8r2-6x86-q33q.json")]
 
 
@@ -140,6 +141,11 @@ def test_smallest_fix_avoids_versions_hit_by_other_advisories() -> None:
     unfixed = record("PYSEC-3", "demo", [{"introduced": "1.1"}])
     (result,) = audit([finding, unfixed], Package("demo", "1.0")).results
     assert result.fix == "1.1"  # nothing is clean: the lowest that clears the findings
+    second = record("PYSEC-4", "demo", [{"introduced": "0"}, {"fixed": "1.3"}])
+    from_1_3 = record("PYSEC-5", "demo", [{"introduced": "1.3"}])
+    (result,) = audit([finding, second, from_1_3], Package("demo", "1.0")).results
+    assert [f.id for f in result.findings] == ["PYSEC-1", "PYSEC-4"]
+    assert result.fix == "1.3"  # 1.1 leaves PYSEC-4; 1.3 clears both though PYSEC-5 hits it
 
 
 def test_no_fix_when_the_database_knows_none() -> None:
@@ -223,3 +229,10 @@ def test_a_non_pep440_version_matches_only_listed_strings_and_has_no_fix() -> No
 def test_failing_respects_the_threshold(threshold: Level | None, expected: int) -> None:
     report = audit(requests_records(), Package("requests", "2.30.0"))
     assert len(report.failing(threshold)) == expected
+
+
+@pytest.mark.parametrize("threshold", [None, Level.LOW, Level.HIGH, Level.CRITICAL])
+def test_unknown_severity_fails_every_threshold(threshold: Level | None) -> None:
+    unscored = record("PYSEC-9", "demo", [{"introduced": "0"}, {"fixed": "2.0"}])
+    report = audit([unscored], Package("demo", "1.0"))
+    assert [f.id for f in report.failing(threshold)] == ["PYSEC-9"]

@@ -3,7 +3,6 @@
 import io
 import json
 import shutil
-import time
 import zipfile
 
 import pytest
@@ -17,7 +16,7 @@ from assay.advisories.importing import (
     source_label,
 )
 from assay.advisories.store import AdvisoryDatabase
-from tests.advisories.conftest import ADVISORY_ASSETS, PYPA_RECORDS, copy_database
+from tests.support import ADVISORY_ASSETS, PYPA_RECORDS, copy_database
 
 OSV = ADVISORY_ASSETS / "osv"
 MALFORMED = ADVISORY_ASSETS / "malformed"
@@ -80,13 +79,10 @@ def test_whole_shared_database(shared_advisory_db, pypa_database):
 
 def test_reimport_is_all_unchanged(shared_copy, pypa_database):
     before = shared_copy.digest()
-    started = time.perf_counter()
     summary = import_source(shared_copy, pypa_database)
-    elapsed = time.perf_counter() - started
     assert summary.counts.unchanged == PYPA_RECORDS
     assert (summary.counts.added, summary.counts.updated, summary.counts.skipped) == (0, 0, 0)
     assert shared_copy.digest() == before
-    assert elapsed < 60  # a few seconds in practice; this only catches a pathological slowdown
 
 
 def test_incremental_update_of_one_record(shared_copy, pypa_database, tmp_path):

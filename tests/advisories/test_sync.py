@@ -10,7 +10,7 @@ from assay.advisories.ports import AdvisoryError
 from assay.advisories.store import AdvisoryDatabase
 from assay.advisories.sync import local_path, redact, sync
 from assay.errors import UsageError
-from tests.advisories.conftest import ADVISORY_ASSETS
+from tests.support import ADVISORY_ASSETS
 
 URL = "https://osv-mirror.example/PyPI/all.zip"
 

@@ -50,6 +50,7 @@ from assay.advisories.audit import Auditor, Finding
 from assay.advisories.store import AdvisoryDatabase
 from assay.environments.readers import read_environment
 from assay.server import create_osv_app
+from assay.server.listen import base_url, bind_socket
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -77,9 +78,8 @@ def closed_port() -> Iterator[int]:
 def api(shared_advisory_db: Path) -> Iterator[Api]:
     database = AdvisoryDatabase(shared_advisory_db)
     app = create_osv_app(database)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    served = Api(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
+    sock = bind_socket("127.0.0.1", 0)  # IPPROTO_TCP, so that asyncio sets TCP_NODELAY
+    served = Api(url=base_url(sock))
 
     async def recording(scope: Scope, receive: Receive, send: Send) -> None:
         served.requests.append((scope["method"], scope["path"]))

@@ -166,10 +166,18 @@ class AuditReport:
         return self.package_count - len(self.not_audited)
 
     def failing(self, threshold: Level | None) -> tuple[Finding, ...]:
-        """The findings at or above ``threshold`` (every finding when None)."""
+        """The findings at or above ``threshold`` (every finding when None).
+
+        A finding whose severity is unknown (no vector, no label) fails at every
+        threshold: not knowing how bad it is is no reason to let it through.
+        """
         if threshold is None:
             return self.findings
-        return tuple(f for f in self.findings if f.severity.level >= threshold)
+        return tuple(
+            f
+            for f in self.findings
+            if f.severity.level >= threshold or f.severity.level is Level.UNKNOWN
+        )
 
 
 def _group(advisories: Sequence[Advisory]) -> list[list[Advisory]]:

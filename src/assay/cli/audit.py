@@ -30,7 +30,7 @@ from assay.advisories.suppress import (
     parse_vex,
 )
 from assay.cli.audit_table import print_tables
-from assay.cli.env import _write_atomically
+from assay.cli.output import write_atomically
 from assay.environments.model import Environment
 from assay.environments.ports import ReaderError
 from assay.environments.readers import format_names, read_environment
@@ -209,7 +209,7 @@ def audit_command(
         )
         text = renderer(output_format)(reports, context)
     if output is not None:
-        _write_atomically(output, text)
+        write_atomically(output, text)
     elif output_format != "table":
         click.echo(text, nl=False)
     if output is not None or output_format != "table":

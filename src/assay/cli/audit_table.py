@@ -20,6 +20,12 @@ _STYLES = {
     Level.NONE: "green",
     Level.UNKNOWN: "dim",
 }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 _SUMMARY_LIMIT = 80
 
 
@@ -57,7 +63,7 @@ def _report(console: Console, report: AuditReport, fail_on: Level | None) -> Non
             target = result.fix or "no version known to clear every finding"
             console.print(
                 f"  {result.package.name} {result.package.version_raw} -> {target} "
-                f"({len(result.findings)} findings)"
+                f"({_count(len(result.findings), 'finding')})"
             )
     else:
         console.print("no unsuppressed findings")

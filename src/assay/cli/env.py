@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from assay.cli.output import write_atomically
 from assay.environments.artifact import dumps, environment_digest
 from assay.environments.diff import diff_environments
 from assay.environments.model import Environment
 from assay.environments.readers import format_names, read_environment, reader_for
-from assay.errors import AssayError, UsageError
+from assay.errors import UsageError
 
 
 @click.group("env")
@@ -56,21 +55,6 @@ def show(source: Path, format_name: str | None, as_json: bool) -> None:
         render.environment_table(env, environment_digest(env))
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    directory = target.parent if str(target.parent) else Path()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise AssayError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise AssayError(f"{target}: cannot write: {exc.strerror or exc}") from None
-
-
 @env_group.command("capture")
 @_source
 @_format
@@ -87,7 +71,7 @@ def capture(source: Path, format_name: str | None, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    _write_atomically(output, text)
+    write_atomically(output, text)
     click.echo(
         f"captured {len(env.packages)} packages from {env.source.kind} {source} "
         f"to {output} ({environment_digest(env)})",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from cyclonedx.exception import MissingOptionalDependencyException
@@ -10,9 +11,12 @@ from cyclonedx.model.bom import Bom
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
-from assay.advisories.audit import AuditReport
+from assay.advisories.audit import Auditor, AuditReport
 from assay.advisories.reports import ReportContext
 from assay.advisories.reports.cyclonedx import render
+from assay.advisories.suppress import SuppressionPolicy, parse_vex
+from assay.environments.model import Environment, Package, Source
+from tests.advisories.audit_fakes import AUDIT_ASSETS, FakeSource, asset, pypa_package
 from tests.advisories.reports.conftest import check_golden
 
 
@@ -22,9 +26,7 @@ def test_cyclonedx_matches_golden(
     check_golden("audit.cdx.json", render(audit_reports, report_context))
 
 
-def test_cyclonedx_content(
-    audit_reports: list[AuditReport], report_context: ReportContext
-) -> None:
+def test_cyclonedx_content(audit_reports: list[AuditReport], report_context: ReportContext) -> None:
     document = json.loads(render(audit_reports, report_context))
     assert document["bomFormat"] == "CycloneDX"
     assert document["specVersion"] == "1.6"
@@ -39,7 +41,10 @@ def test_cyclonedx_content(
     assert leak["ratings"][0]["score"] == 5.3
     assert leak["ratings"][0]["method"] == "CVSSv31"
     assert leak["affects"] == [
-        {"ref": "pkg:pypi/requests@2.30.0", "versions": [{"status": "affected", "version": "2.30.0"}]}
+        {
+            "ref": "pkg:pypi/requests@2.30.0",
+            "versions": [{"status": "affected", "version": "2.30.0"}],
+        }
     ]
     assert leak["recommendation"] == "upgrade requests to 2.33.0"
     assert "ignored" in vulnerabilities["PYSEC-2024-110"]["analysis"]["detail"]
@@ -64,3 +69,18 @@ def test_cyclonedx_validates_against_the_1_6_schema(
     except MissingOptionalDependencyException:
         pytest.skip("cyclonedx-python-lib[json-validation] (jsonschema) is not installed")
     assert errors is None
+
+
+def test_vex_suppressions_become_an_analysis(report_context: ReportContext) -> None:
+    statements = parse_vex("openvex.json", (AUDIT_ASSETS / "vex" / "openvex.json").read_text())
+    records = [*pypa_package("requests"), asset("GHSA-j8r2-6x86-q33q.json")]
+    env = Environment(Source("uv-lock", "uv.lock", "sha256:00"), (Package("requests", "2.30.0"),))
+    policy = SuppressionPolicy(today=date(2026, 4, 1), vex=statements)
+    report = Auditor(FakeSource(records)).audit(env, policy)
+    document = json.loads(render([report], report_context))
+    vulnerabilities = {v["id"]: v for v in document["vulnerabilities"]}
+    analysis = vulnerabilities["PYSEC-2023-74"]["analysis"]
+    assert analysis["state"] == "not_affected"
+    assert analysis["justification"] == "code_not_reachable"
+    assert "the service never talks through a proxy" in analysis["detail"]
+    assert "analysis" not in vulnerabilities["PYSEC-2026-2275"]

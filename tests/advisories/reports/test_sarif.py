@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from assay.advisories.audit import AuditReport
@@ -69,7 +70,13 @@ def test_sarif_essentials(audit_reports: list[AuditReport], report_context: Repo
     check_sarif_essentials(document)
     (run,) = document["runs"]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert sorted(rules) == ["PYSEC-2023-221", "PYSEC-2023-74", "PYSEC-2024-110", "PYSEC-2026-2275", "PYSEC-2026-2320"]
+    assert sorted(rules) == [
+        "PYSEC-2023-221",
+        "PYSEC-2023-74",
+        "PYSEC-2024-110",
+        "PYSEC-2026-2275",
+        "PYSEC-2026-2320",
+    ]
     assert rules["PYSEC-2023-74"]["properties"]["security-severity"] == "5.3"
     assert "CVE-2023-32681" in rules["PYSEC-2023-74"]["properties"]["tags"]
     results = {r["ruleId"]: r for r in run["results"]}
@@ -86,8 +93,6 @@ def test_sarif_essentials(audit_reports: list[AuditReport], report_context: Repo
 def test_fingerprints_ignore_the_version(
     audit_reports: list[AuditReport], report_context: ReportContext
 ) -> None:
-    from dataclasses import replace
-
     (report,) = audit_reports
     first = json.loads(render([report], report_context))
     moved = [replace(r, package=replace(r.package, version_raw="2.30.1")) for r in report.results]

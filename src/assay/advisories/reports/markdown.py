@@ -7,6 +7,11 @@ from collections.abc import Sequence
 from assay.advisories.audit import AuditReport
 from assay.advisories.reports import ReportContext, fail_on_label
 
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 _SUMMARY_LIMIT = 120
 
 
@@ -60,7 +65,7 @@ def _report(report: AuditReport, context: ReportContext) -> list[str]:
             target = result.fix or "no version known to clear every finding"
             lines.append(
                 f"- `{result.package.name}` {result.package.version_raw} -> {target} "
-                f"({len(result.findings)} findings)"
+                f"({_count(len(result.findings), 'finding')})"
             )
         lines.append("")
     else:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from assay.advisories.audit import AuditReport, Finding, SuppressedFinding
+from assay.advisories.audit import AuditReport, Finding, SuppressedFinding, id_sort_key
 from assay.advisories.reports import ReportContext, reference_url
 from assay.advisories.severity import Level
 
@@ -142,7 +142,7 @@ def document(reports: Sequence[AuditReport], context: ReportContext) -> dict[str
     rules: dict[str, dict[str, Any]] = {}
     for _, finding, _, _ in entries:
         rules.setdefault(finding.id, _rule(finding))
-    ordered = sorted(rules)
+    ordered = sorted(rules, key=id_sort_key)
     index = {rule_id: position for position, rule_id in enumerate(ordered)}
     results = [
         _result(

@@ -1,0 +1,105 @@
+"""A complete CycloneDX BOM (JSON or XML, spec 1.5 to 1.7), validated before it is returned.
+
+Metadata: the assay tool and version, the timestamp (left out when
+reproducible), the author, the lifecycle phase (``pre-build`` for locks,
+requirements and SBOM sources, ``operations`` for installed environments and
+conda prefixes), the source's kind, name and digest as properties, and the
+project as the root component when the environment names it.  The serial
+number is derived from the content, so the same input gives the same document.
+"""
+
+from __future__ import annotations
+
+from cyclonedx.model import Property
+from cyclonedx.model.bom import Bom, BomMetaData
+from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.contact import OrganizationalContact
+from cyclonedx.model.dependency import Dependency
+from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
+from cyclonedx.model.tool import ToolRepository
+from cyclonedx.output import make_outputter
+from cyclonedx.schema import OutputFormat, SchemaVersion
+from cyclonedx.validation import make_schemabased_validator
+
+from assay.environments.model import Environment
+from assay.sbom import context
+from assay.sbom.context import SbomBuildError, SbomOptions
+from assay.sbom.cyclonedx import component_graph, direct_refs, package_component
+from assay.sbom.details import DetailsMap, details_key
+
+SPEC_VERSIONS: dict[str, SchemaVersion] = {
+    "1.5": SchemaVersion.V1_5,
+    "1.6": SchemaVersion.V1_6,
+    "1.7": SchemaVersion.V1_7,
+}
+DEFAULT_SPEC = "1.6"
+_PHASES = {context.PRE_BUILD: LifecyclePhase.PRE_BUILD, context.OPERATIONS: LifecyclePhase.OPERATIONS}
+
+
+def build_bom(env: Environment, options: SbomOptions, details: DetailsMap | None = None) -> Bom:
+    """The environment as a CycloneDX Bom: components, graph and metadata."""
+    graph = component_graph(env, details)
+    root_package = context.root_package(env)
+    components = list(graph.components)
+    dependencies = list(graph.dependencies)
+    root: Component | None = None
+    if root_package is not None:
+        root = graph.component_of(root_package)
+        root.type = ComponentType.APPLICATION
+        components.remove(root)
+    elif env.name:
+        root = Component(type=ComponentType.APPLICATION, name=env.name, bom_ref=f"root:{env.name}")
+        dependencies.append(
+            Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=r) for r in direct_refs(graph)])
+        )
+    tool = Component(type=ComponentType.APPLICATION, name=context.TOOL_NAME, version=context.TOOL_VERSION)
+    metadata = BomMetaData(
+        tools=ToolRepository(components=[tool]),
+        authors=[OrganizationalContact(name=options.author)] if options.author else None,
+        component=root,
+        lifecycles=[PredefinedLifecycle(_PHASES[context.lifecycle_phase(env)])],
+        properties=[Property(name=k, value=v) for k, v in context.environment_properties(env)],
+        timestamp=options.timestamp,
+    )
+    if options.timestamp is None:
+        metadata.timestamp = None  # type: ignore[assignment]  # optional in every schema
+    return Bom(
+        components=components,
+        dependencies=dependencies,
+        metadata=metadata,
+        serial_number=context.serial_uuid(env, options, details),
+    )
+
+
+def render(bom: Bom, spec: str = DEFAULT_SPEC, *, xml: bool = False) -> str:
+    """Serialize ``bom`` and validate the text against the official schema."""
+    version = SPEC_VERSIONS[spec]
+    output_format = OutputFormat.XML if xml else OutputFormat.JSON
+    text = make_outputter(bom, output_format, version).output_as_string(indent=2)
+    error = make_schemabased_validator(output_format, version).validate_str(text)
+    if error is not None:
+        raise SbomBuildError(f"generated CycloneDX {spec} document is not schema-valid: {error}")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def cyclonedx_document(
+    env: Environment,
+    options: SbomOptions,
+    details: DetailsMap | None = None,
+    *,
+    spec: str = DEFAULT_SPEC,
+    xml: bool = False,
+) -> str:
+    """Build, serialize and validate in one call."""
+    return render(build_bom(env, options, details), spec, xml=xml)
+
+
+__all__ = [
+    "DEFAULT_SPEC",
+    "SPEC_VERSIONS",
+    "build_bom",
+    "cyclonedx_document",
+    "details_key",
+    "package_component",
+    "render",
+]

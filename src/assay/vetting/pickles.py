@@ -1,0 +1,493 @@
+"""Static analysis of pickle streams: walk the opcodes, never unpickle.
+
+A small symbolic machine follows the unpickler's stack and memo (strings,
+numbers, tuples, lists, dicts, imported globals and calls) so that
+``STACK_GLOBAL`` is resolved from the strings actually on the stack, even when
+they were memoised and fetched back with ``BINGET``, and calls (``REDUCE``,
+``NEWOBJ``, ``OBJ``, ``INST``) are tied to what they call.  Every global outside
+the allowlist (:mod:`assay.vetting.allowlist`) is a finding; so is any call of
+something that is not a plain imported global, any ``STACK_GLOBAL`` whose
+operands are not constant strings, and any use of the extension registry.
+
+Anything the walker cannot follow (truncated stream, unknown opcode, stack
+underflow, a memo slot never written) is a ``file-not-fully-analysed``
+finding: the scanner fails closed, it never calls such a file clean.
+
+joblib streams are followed through the raw array bytes joblib writes after a
+``NumpyArrayWrapper`` (their length comes from the wrapper's shape and dtype;
+object arrays are a nested pickle, scanned too).  Legacy (non-zip) PyTorch
+files are five pickles followed by raw storage bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import pickletools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from assay.advisories.severity import Level
+from assay.vetting import findings as rules
+from assay.vetting.allowlist import is_allowed, severity_of
+from assay.vetting.findings import Finding
+
+_TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_MAX_PICKLES = 64  # concatenated pickles followed in one stream
+_MAX_NESTING = 4  # pickles inside joblib object arrays inside pickles ...
+
+
+class _Mark:
+    def __repr__(self) -> str:
+        return "MARK"
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "?"
+
+
+MARK = _Mark()
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True, slots=True)
+class Global:
+    module: str
+    name: str
+    offset: int
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(slots=True)
+class Call:
+    func: Any
+    args: Any
+    kind: str  # reduce | newobj | obj | inst
+    state: Any = None
+
+
+class MalformedError(Exception):
+    def __init__(self, offset: int | None, message: str) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+
+
+@dataclass(slots=True)
+class PickleReport:
+    """Findings and the globals one stream imports."""
+
+    findings: list[Finding] = field(default_factory=list)
+    globals: set[str] = field(default_factory=set)
+    pickles: int = 0
+
+
+_STRINGS = {
+    "SHORT_BINUNICODE",
+    "BINUNICODE",
+    "BINUNICODE8",
+    "UNICODE",
+    "STRING",
+    "BINSTRING",
+    "SHORT_BINSTRING",
+}
+_LITERALS = _STRINGS | {
+    "INT",
+    "BININT",
+    "BININT1",
+    "BININT2",
+    "LONG",
+    "LONG1",
+    "LONG4",
+    "FLOAT",
+    "BINFLOAT",
+    "BINBYTES",
+    "SHORT_BINBYTES",
+    "BINBYTES8",
+}
+_CONSTANTS = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
+_CALL_OPS = {"GLOBAL", "INST", "STACK_GLOBAL", "REDUCE", "NEWOBJ", "NEWOBJ_EX", "OBJ", "BUILD"}
+
+
+class _Machine:
+    """One pickle's stack and memo, plus the report shared by the whole file."""
+
+    def __init__(self, scanner: _Scanner) -> None:
+        self.scanner = scanner
+        self.stack: list[Any] = []
+        self.memo: dict[int, Any] = {}
+
+    def pop(self, pos: int) -> Any:
+        if not self.stack or self.stack[-1] is MARK:
+            raise MalformedError(pos, "stack underflow")
+        return self.stack.pop()
+
+    def pop_mark(self, pos: int) -> list[Any]:
+        items: list[Any] = []
+        while self.stack:
+            item = self.stack.pop()
+            if item is MARK:
+                items.reverse()
+                return items
+            items.append(item)
+        raise MalformedError(pos, "no MARK on the stack")
+
+    def step(self, name: str, arg: Any, pos: int) -> Any:
+        """Apply one opcode; returns the object a BUILD completed, else None."""
+        if name in _CALL_OPS:
+            return self._call_op(name, arg, pos)
+        self._data_op(name, arg, pos)
+        return None
+
+    def _data_op(self, name: str, arg: Any, pos: int) -> None:  # noqa: PLR0912, PLR0915 - opcode table
+        stack = self.stack
+        if name in _LITERALS:
+            stack.append(arg)
+        elif name in _CONSTANTS:
+            stack.append(_CONSTANTS[name])
+        elif name == "MARK":
+            stack.append(MARK)
+        elif name in {"PUT", "BINPUT", "LONG_BINPUT"}:
+            if not stack:
+                raise MalformedError(pos, "memo PUT with an empty stack")
+            self.memo[int(arg)] = stack[-1]
+        elif name == "MEMOIZE":
+            if not stack:
+                raise MalformedError(pos, "MEMOIZE with an empty stack")
+            self.memo[len(self.memo)] = stack[-1]
+        elif name in {"GET", "BINGET", "LONG_BINGET"}:
+            if int(arg) not in self.memo:
+                raise MalformedError(pos, f"memo slot {arg} read before it was written")
+            stack.append(self.memo[int(arg)])
+        elif name == "EMPTY_TUPLE":
+            stack.append(())
+        elif name in {"TUPLE1", "TUPLE2", "TUPLE3"}:
+            count = int(name[-1])
+            items = [self.pop(pos) for _ in range(count)]
+            stack.append(tuple(reversed(items)))
+        elif name == "TUPLE":
+            stack.append(tuple(self.pop_mark(pos)))
+        elif name == "EMPTY_LIST":
+            stack.append([])
+        elif name == "LIST":
+            stack.append(self.pop_mark(pos))
+        elif name == "APPEND":
+            value = self.pop(pos)
+            target = self._top(pos)
+            if isinstance(target, list):
+                target.append(value)
+        elif name == "APPENDS":
+            values = self.pop_mark(pos)
+            target = self._top(pos)
+            if isinstance(target, list):
+                target.extend(values)
+        elif name == "EMPTY_DICT":
+            stack.append({})
+        elif name == "DICT":
+            stack.append(_pairs_to_dict({}, self.pop_mark(pos)))
+        elif name == "SETITEM":
+            value, key = self.pop(pos), self.pop(pos)
+            _pairs_to_dict(self._top(pos), [key, value])
+        elif name == "SETITEMS":
+            _pairs_to_dict(self._top(pos), self.pop_mark(pos))
+        elif name in {"EXT1", "EXT2", "EXT4"}:
+            self.scanner.extension(name, pos)
+            stack.append(UNKNOWN)
+        elif name not in {"PROTO", "FRAME", "STOP"}:
+            self._generic(name, pos)
+
+    def _call_op(self, name: str, arg: Any, pos: int) -> Any:  # noqa: PLR0912 - opcode table
+        stack = self.stack
+        if name in {"GLOBAL", "INST"}:
+            module, _, attr = str(arg).partition(" ")
+            ref = self.scanner.import_global(module, attr, pos)
+            if name == "GLOBAL":
+                stack.append(ref)
+            else:
+                stack.append(Call(ref, tuple(self.pop_mark(pos)), "inst"))
+        elif name == "STACK_GLOBAL":
+            attr, module = self.pop(pos), self.pop(pos)
+            if isinstance(module, str) and isinstance(attr, str):
+                stack.append(self.scanner.import_global(module, attr, pos))
+            else:
+                self.scanner.dynamic_global(pos)
+                stack.append(UNKNOWN)
+        elif name == "REDUCE":
+            args, func = self.pop(pos), self.pop(pos)
+            self.scanner.check_call(func, pos, "REDUCE")
+            stack.append(Call(func, args, "reduce"))
+        elif name == "NEWOBJ":
+            args, cls = self.pop(pos), self.pop(pos)
+            self.scanner.check_call(cls, pos, "NEWOBJ")
+            stack.append(Call(cls, args, "newobj"))
+        elif name == "NEWOBJ_EX":
+            kwargs, args, cls = self.pop(pos), self.pop(pos), self.pop(pos)
+            self.scanner.check_call(cls, pos, "NEWOBJ_EX")
+            stack.append(Call(cls, (args, kwargs), "newobj"))
+        elif name == "OBJ":
+            items = self.pop_mark(pos)
+            if not items:
+                raise MalformedError(pos, "OBJ without a class")
+            self.scanner.check_call(items[0], pos, "OBJ")
+            stack.append(Call(items[0], tuple(items[1:]), "obj"))
+        elif name == "BUILD":
+            state = self.pop(pos)
+            target = self._top(pos)
+            if isinstance(target, Call):
+                target.state = state
+                return target
+        return None
+
+    def _top(self, pos: int) -> Any:
+        if not self.stack or self.stack[-1] is MARK:
+            raise MalformedError(pos, "stack underflow")
+        return self.stack[-1]
+
+    def _generic(self, name: str, pos: int) -> None:
+        """Stack effect from pickletools' own opcode table (sets, buffers, POP, DUP, PERSID...)."""
+        op = pickletools.opcodes[_OPCODE_INDEX[name]]
+        before = [s.name for s in op.stack_before]
+        if "stackslice" in before:
+            self.pop_mark(pos)
+            before = before[: before.index("mark")]
+        popped = [self.pop(pos) for _ in before]
+        if name == "DUP":
+            self.stack.extend([popped[0], popped[0]])
+            return
+        self.stack.extend(UNKNOWN for _ in op.stack_after)
+
+
+_OPCODE_INDEX = {op.name: index for index, op in enumerate(pickletools.opcodes)}
+
+
+def _pairs_to_dict(target: Any, items: list[Any]) -> Any:
+    if len(items) % 2:
+        raise MalformedError(None, "odd number of items for a dict")
+    if isinstance(target, dict):
+        for key, value in zip(items[::2], items[1::2], strict=True):
+            if isinstance(key, str | int | float | bool | bytes | tuple | type(None)):
+                try:
+                    target[key] = value
+                except TypeError:  # a tuple holding unhashable values
+                    continue
+    return target
+
+
+class _Scanner:
+    """Scans every pickle in one byte string (a file or a zip member)."""
+
+    def __init__(self, file: str, member: str | None, report: PickleReport, depth: int) -> None:
+        self.file = file
+        self.member = member
+        self.report = report
+        self.depth = depth
+        self._seen: set[tuple[str, str]] = set()
+
+    def finding(self, offset: int | None, rule: str, level: Level, subject: str, text: str) -> None:
+        self.report.findings.append(
+            Finding(self.file, self.member, offset, rule, level, subject, text)
+        )
+
+    def import_global(self, module: str, name: str, pos: int) -> Global:
+        ref = Global(module, name, pos)
+        self.report.globals.add(ref.dotted)
+        if not is_allowed(module, name) and (module, name) not in self._seen:
+            self._seen.add((module, name))
+            level = severity_of(module, name)
+            rule = rules.DANGEROUS_GLOBAL if level is Level.CRITICAL else rules.UNKNOWN_GLOBAL
+            why = (
+                "can run commands, code or I/O when the file is loaded"
+                if level is Level.CRITICAL
+                else "is not on the allowlist of known-safe ML globals; loading imports it"
+            )
+            self.finding(pos, rule, level, ref.dotted, f"imports {ref.dotted}, which {why}")
+        return ref
+
+    def dynamic_global(self, pos: int) -> None:
+        self.finding(
+            pos,
+            rules.DYNAMIC_GLOBAL,
+            Level.CRITICAL,
+            "STACK_GLOBAL",
+            "imports a global whose module or name is computed at load time: it cannot be checked",
+        )
+
+    def check_call(self, func: Any, pos: int, opcode: str) -> None:
+        if isinstance(func, Global):
+            return
+        self.finding(
+            pos,
+            rules.COMPUTED_CALL,
+            Level.HIGH,
+            opcode,
+            f"{opcode} calls {_describe(func)}, not a plain imported global (e.g. a getattr chain)",
+        )
+
+    def extension(self, opcode: str, pos: int) -> None:
+        self.finding(
+            pos,
+            rules.EXTENSION_CODE,
+            Level.HIGH,
+            opcode,
+            "loads an object from the copyreg extension registry: it cannot be checked statically",
+        )
+
+    # -- walking ---------------------------------------------------------------------------
+
+    def scan(self, data: bytes) -> None:
+        stream = io.BytesIO(data)
+        try:
+            self._scan_stream(stream, len(data))
+        except MalformedError as exc:
+            where = f" at offset {exc.offset}" if exc.offset is not None else ""
+            self.finding(
+                exc.offset,
+                rules.MALFORMED,
+                Level.HIGH,
+                "pickle",
+                f"could not be fully analysed{where}: {exc.message}",
+            )
+
+    def _scan_stream(self, stream: io.BytesIO, size: int) -> None:
+        first = self._scan_one(stream)
+        legacy_torch = first == _TORCH_LEGACY_MAGIC
+        count = 1
+        while stream.tell() < size:
+            if legacy_torch and count == 5:
+                return  # the rest is raw tensor storage, read as bytes by torch.load
+            start = stream.tell()
+            if count >= _MAX_PICKLES:
+                raise MalformedError(start, f"more than {_MAX_PICKLES} pickles in one stream")
+            if stream.getbuffer()[start] != 0x80 and not legacy_torch:
+                self.finding(
+                    start,
+                    rules.TRAILING_DATA,
+                    Level.LOW,
+                    f"{size - start} bytes",
+                    f"{size - start} bytes after the last pickle were not analysed",
+                )
+                return
+            self._scan_one(stream)
+            count += 1
+        if legacy_torch and count < 5:
+            raise MalformedError(size, "legacy PyTorch file ends before its storage keys")
+
+    def _scan_one(self, stream: io.BytesIO) -> Any:
+        """Walk one pickle (up to STOP); returns its value when it is a plain literal."""
+        self.report.pickles += 1
+        machine = _Machine(self)
+        last: Any = None
+        while True:
+            stopped, last, built = self._walk(machine, stream)
+            if stopped:
+                return last
+            wrapper = built
+            if wrapper is None:
+                raise MalformedError(stream.tell(), "internal: walk paused without a joblib array")
+            self._skip_joblib_array(wrapper, stream)
+
+    def _walk(self, machine: _Machine, stream: io.BytesIO) -> tuple[bool, Any, Call | None]:
+        ops: Iterator[tuple[Any, Any, int | None]] = pickletools.genops(stream)
+        pos = stream.tell()
+        try:
+            for opcode, arg, at in ops:
+                pos = at if at is not None else pos
+                if opcode.name == "STOP":
+                    value = machine.pop(pos)
+                    return True, value, None
+                built = machine.step(opcode.name, arg, pos)
+                if built is not None and _is_joblib_wrapper(built):
+                    return False, None, built
+        except MalformedError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - genops raises ValueError and friends on bad bytes
+            raise MalformedError(stream.tell(), f"{type(exc).__name__}: {exc}") from None
+        raise MalformedError(stream.tell(), "pickle ends without STOP (truncated)")
+
+    def _skip_joblib_array(self, wrapper: Call, stream: io.BytesIO) -> None:
+        state = wrapper.state if isinstance(wrapper.state, dict) else {}
+        shape, dtype = state.get("shape"), _dtype_code(state.get("dtype"))
+        if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise MalformedError(stream.tell(), "joblib array wrapper without a readable shape")
+        if dtype is None:
+            raise MalformedError(stream.tell(), "joblib array wrapper without a readable dtype")
+        if dtype.startswith("O"):
+            if self.depth >= _MAX_NESTING:
+                raise MalformedError(stream.tell(), "joblib object arrays nested too deeply")
+            nested = _Scanner(self.file, self.member, self.report, self.depth + 1)
+            nested._seen = self._seen
+            nested._scan_one(stream)
+            return
+        size_each = itemsize(dtype)
+        if size_each is None:
+            raise MalformedError(stream.tell(), f"joblib array with unsupported dtype {dtype!r}")
+        if state.get("numpy_array_alignment_bytes") is not None:
+            padding = stream.read(1)
+            if len(padding) != 1:
+                raise MalformedError(stream.tell(), "joblib array padding truncated")
+            stream.seek(padding[0], io.SEEK_CUR)
+        end = stream.tell() + math.prod(shape) * size_each
+        if end > len(stream.getbuffer()):
+            raise MalformedError(stream.tell(), "joblib array data truncated")
+        stream.seek(end)
+
+
+def _is_joblib_wrapper(call: Call) -> bool:
+    func = call.func
+    return (
+        isinstance(func, Global)
+        and func.module == "joblib.numpy_pickle"
+        and func.name == "NumpyArrayWrapper"
+    )
+
+
+def _dtype_code(value: Any) -> str | None:
+    """The dtype string of a pickled ``numpy.dtype('f8', False, True)`` call."""
+    if isinstance(value, Call) and isinstance(value.func, Global) and value.func.name == "dtype":
+        args = value.args
+        if isinstance(args, tuple) and args and isinstance(args[0], str):
+            return args[0]
+    return None
+
+
+_DTYPE = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)")
+_SIZES = {"b": 1, "B": 1, "?": 1, "h": 2, "H": 2, "i": 4, "I": 4, "l": 8, "L": 8, "q": 8, "Q": 8}
+_SIZES |= {"e": 2, "f": 4, "d": 8, "g": 16, "F": 8, "D": 16, "G": 32}
+
+
+def itemsize(code: str) -> int | None:
+    match = _DTYPE.match(code)
+    if match is None:
+        return None
+    kind, digits = match.group(1), match.group(2)
+    if digits:
+        count = int(digits)
+        return count * 4 if kind == "U" else count
+    return _SIZES.get(kind)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Call):
+        inner = value.func.dotted if isinstance(value.func, Global) else "a computed object"
+        return f"the result of calling {inner}"
+    if value is UNKNOWN:
+        return "an object the scanner cannot name"
+    return f"a {type(value).__name__} constant"
+
+
+def scan_pickle(data: bytes, file: str, member: str | None = None) -> PickleReport:
+    """Scan every pickle in ``data`` (a raw pickle, joblib or legacy PyTorch file)."""
+    report = PickleReport()
+    _Scanner(file, member, report, 0).scan(data)
+    return report
+
+
+def scan_pickle_into(data: bytes, file: str, member: str | None, report: PickleReport) -> None:
+    """Like :func:`scan_pickle`, adding to an existing report (zip members of one file)."""
+    _Scanner(file, member, report, 0).scan(data)
