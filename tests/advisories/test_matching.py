@@ -4,8 +4,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.utils import canonicalize_version
+from packaging.version import InvalidVersion, Version
 
 from assay.advisories.matching import (
+    _equality_key,
     fixed_versions,
     in_range,
     is_affected,
@@ -161,3 +164,19 @@ def test_versions_list_and_range_agree(version):
 def test_other_packages_in_the_record_do_not_match():
     advisory = real("requests", "PYSEC-2014-13")
     assert not is_affected(advisory, "urllib3", "1.0")
+
+
+def test_equality_key_agrees_with_pep440_on_every_listed_version_of_the_shared_database():
+    listed = {
+        str(version)
+        for path in VULNS.glob("*/*.yaml")
+        for entry in (yaml.load(path.read_text(), Loader=yaml.CSafeLoader).get("affected") or [])
+        for version in entry.get("versions") or []
+    }
+    assert len(listed) > 20_000
+    for text in listed:
+        try:
+            expected: str | None = canonicalize_version(Version(text), strip_trailing_zero=True)
+        except InvalidVersion:
+            expected = None
+        assert _equality_key(text) == expected, text

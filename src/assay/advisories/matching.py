@@ -15,9 +15,10 @@ are not used for PyPI packages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
 from functools import lru_cache
 
+from packaging.utils import canonicalize_version
 from packaging.version import InvalidVersion, Version
 
 from assay.advisories.model import Advisory, Affected, Event, EventKind, Range
@@ -82,25 +83,47 @@ def in_range(version: Version, range_: Range) -> bool:
     return affected
 
 
-def _listed(version_raw: str, version: Version | None, versions: Iterable[str]) -> bool:
-    for listed in versions:
-        if listed == version_raw:
-            return True
-        if version is not None:
-            parsed = parse_version(listed)
-            if parsed is not None and parsed == _public(version):
-                return True
-    return False
+_PLAIN_RELEASE = re.compile(r"\d+(?:\.\d+)*")
+
+
+@lru_cache(maxsize=131072)
+def _equality_key(text: str) -> str | None:
+    """A string equal for exactly the PEP 440-equal versions (``1.0`` ~ ``1.0.0`` ~ ``01.0``).
+
+    Plain release numbers (almost every entry of a ``versions`` list) take a
+    fast path; everything else goes through ``packaging``.
+    """
+    if _PLAIN_RELEASE.fullmatch(text):
+        parts = [str(int(part)) for part in text.split(".")]
+        while len(parts) > 1 and parts[-1] == "0":
+            parts.pop()
+        return ".".join(parts)
+    parsed = parse_version(text)
+    return None if parsed is None else canonicalize_version(parsed, strip_trailing_zero=True)
+
+
+@lru_cache(maxsize=8192)
+def _version_sets(versions: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """A ``versions`` list as exact strings and as PEP 440 equality keys (cached)."""
+    keys = (_equality_key(v) for v in versions)
+    return frozenset(versions), frozenset(k for k in keys if k is not None)
+
+
+def _listed(version_raw: str, version: Version | None, versions: tuple[str, ...]) -> bool:
+    if not versions:
+        return False
+    exact, keys = _version_sets(versions)
+    if version_raw in exact:
+        return True
+    return version is not None and _equality_key(str(_public(version))) in keys
 
 
 def affected_entry_matches(entry: Affected, version_raw: str) -> bool:
     """Whether one ``affected[]`` entry covers ``version_raw``."""
     version = parse_version(version_raw)
-    if _listed(version_raw, version, entry.versions):
+    if version is not None and any(in_range(version, r) for r in entry.ranges):
         return True
-    if version is None:
-        return False
-    return any(in_range(version, r) for r in entry.ranges)
+    return _listed(version_raw, version, entry.versions)
 
 
 def is_affected(advisory: Advisory, name: str, version_raw: str) -> bool:

@@ -84,6 +84,8 @@ def _event(item: Any, where: str) -> Event:
 
 def _version_text(value: Any, where: str) -> str:
     """A version string; YAML integers (``introduced: 0``) are exact, floats are not."""
+    if type(value) is str and value:
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
@@ -121,8 +123,12 @@ def _affected(item: Any, where: str) -> Affected | None:
     )
 
 
-def parse_record(record: Any) -> Advisory:
-    """The PyPI view of one OSV record; raises OsvRecordError when malformed."""
+def parse_record(record: Any, document: str | None = None) -> Advisory:
+    """The PyPI view of one OSV record; raises OsvRecordError when malformed.
+
+    ``document`` is the record's canonical JSON when the caller already has it
+    (the database stores exactly that), which saves serialising it again.
+    """
     data = _mapping(record, "record")
     advisory_id = _text(data, "id", "record", required=True) or ""
     where = advisory_id
@@ -155,7 +161,9 @@ def parse_record(record: Any) -> Advisory:
         severity=_severities(_list(data, "severity", where), where),
         references=tuple(references),
         database_severity=label if isinstance(label, str) else None,
-        document=json.dumps(_jsonable(data), sort_keys=True, separators=(",", ":")),
+        document=document
+        if document is not None
+        else json.dumps(_jsonable(data), sort_keys=True, separators=(",", ":")),
     )
 
 

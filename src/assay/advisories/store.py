@@ -206,7 +206,7 @@ class AdvisoryDatabase(AdvisorySource):
             raise AdvisoryError(f"{self.path}: record {advisory_id} vanished; retry")
         digest, document = rows[0]
         try:
-            advisory = parse_record(json.loads(document))
+            advisory = parse_record(json.loads(document), document)
         except (ValueError, OsvRecordError) as exc:
             raise _corrupt(self.path, f"record {advisory_id}: {exc}") from None
         if len(self._cache) >= _CACHE_LIMIT:

@@ -7,35 +7,52 @@ Every failure ends in one line on stderr and a documented exit code:
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
 from assay import __version__
-from assay.cli.audit import audit_command
-from assay.cli.db import db_group
-from assay.cli.env import env_group
-from assay.cli.osv_api import osv_api_command
 from assay.errors import AssayError
+
+# Commands are imported when used, so `assay env ...` never pays for httpx,
+# starlette or the SBOM libraries.
+_COMMANDS = {
+    "env": ("assay.cli.env", "env_group"),
+    "db": ("assay.cli.db", "db_group"),
+    "audit": ("assay.cli.audit", "audit_command"),
+    "osv-api": ("assay.cli.osv_api", "osv_api_command"),
+    "sbom": ("assay.cli.sbom", "sbom_group"),
+    "aibom": ("assay.cli.aibom", "aibom_command"),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 
 
 @click.group(
+    cls=_LazyGroup,
     name="assay",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="assay", message="%(prog)s %(version)s")
 def cli() -> None:
     """Governance for Python and ML dependencies."""
-
-
-cli.add_command(env_group)
-cli.add_command(db_group)
-cli.add_command(osv_api_command)
-cli.add_command(audit_command)
 
 
 def _fail(message: str, code: int) -> int:

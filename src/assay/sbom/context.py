@@ -73,6 +73,15 @@ def root_package(env: Environment) -> Package | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def top_level(env: Environment) -> tuple[Package, ...]:
+    """What a synthetic root depends on: the requested packages, else those nothing needs."""
+    requested = tuple(p for p in env.packages if p.requested)
+    if requested:
+        return requested
+    needed = {d for p in env.packages for d in p.dependencies}
+    return tuple(p for p in env.packages if p.canonical_name not in needed)
+
+
 def document_name(env: Environment) -> str:
     return env.name or source_name(env)
 

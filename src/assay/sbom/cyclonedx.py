@@ -26,6 +26,7 @@ from cyclonedx.model import (
     Property,
     XsUri,
 )
+from cyclonedx.exception.model import InvalidUriException
 from cyclonedx.model.bom_ref import BomRef
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
@@ -39,6 +40,7 @@ from cyclonedx.spdx import is_supported_id
 from packageurl import PackageURL
 
 from assay.environments.model import Environment, License, Origin, OriginKind, Package
+from assay.sbom import iri
 from assay.sbom.details import DetailsMap, PackageDetails, Party, details_key, supplier_of
 
 PROPERTY_PREFIX = "assay:"
@@ -229,9 +231,11 @@ def _uri(url: str | None) -> XsUri | None:
     if not url or any(c.isspace() for c in url):
         return None
     try:
-        return XsUri(url)
-    except ValueError:  # InvalidUriException subclasses ValueError
+        uri = XsUri(url)
+    except InvalidUriException:
         return None
+    # metadata URLs are free text: keep only what the schema's iri-reference accepts
+    return uri if iri.is_iri_reference(str(uri)) else None
 
 
 def _reference(
@@ -256,7 +260,7 @@ def origin_references(origin: Origin, canonical_name: str) -> list[ExternalRefer
     if origin.kind is OriginKind.CHANNEL and origin.url:
         return [_reference(ExternalReferenceType.DISTRIBUTION, origin.url, "conda channel")]
     if origin.kind is OriginKind.DIRECTORY and origin.url and origin.url.startswith("file:"):
-        comment = "local directory (editable)" if origin.editable else "local directory"
+        comment = "local path (editable)" if origin.editable else "local path"
         return [_reference(ExternalReferenceType.DISTRIBUTION, origin.url, comment)]
     return []
 

@@ -33,14 +33,21 @@ _QUERY = f"(?:{_IPCHAR}|[/?{_PRIVATE}])*"
 _FRAGMENT = f"(?:{_IPCHAR}|[/?])*"
 _USERINFO = f"(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*"
 _REG_NAME = f"(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*"
-_IP_LITERAL = r"\[(?P<literal>[^\]\[/?#@]*)\]"
-_AUTHORITY = f"(?:{_USERINFO}@)?(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?"
 _PATH_ABEMPTY = f"(?:/{_SEGMENT})*"
 _PATH_ABSOLUTE = f"/(?:{_SEGMENT_NZ}(?:/{_SEGMENT})*)?"
 _TAIL = f"(?:\\?{_QUERY})?(?:\\#{_FRAGMENT})?"
-_HIER = f"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ}(?:/{_SEGMENT})*|)"
+
+
+def _authority(group: str) -> str:
+    literal = f"\\[(?P<{group}>[^\\]\\[/?#@]*)\\]"
+    return f"(?:{_USERINFO}@)?(?:{literal}|{_REG_NAME})(?::[0-9]*)?"
+
+
+_HIER = (
+    f"(?://{_authority('a')}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ}(?:/{_SEGMENT})*|)"
+)
 _RELATIVE = (
-    f"(?://{_AUTHORITY}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ_NC}(?:/{_SEGMENT})*|)"
+    f"(?://{_authority('b')}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ_NC}(?:/{_SEGMENT})*|)"
 )
 _SCHEME = "[A-Za-z][A-Za-z0-9+\\-.]*"
 
@@ -67,11 +74,11 @@ def _literal_ok(literal: str | None) -> bool:
 def is_iri_reference(value: str) -> bool:
     """True when ``value`` is an RFC 3987 IRI-reference."""
     match = IRI_REFERENCE.fullmatch(value)
-    return match is not None and _literal_ok(match.group("literal"))
+    return match is not None and _literal_ok(match.group("a") or match.group("b"))
 
 
 @lru_cache(maxsize=4096)
 def is_iri(value: str) -> bool:
     """True when ``value`` is an absolute RFC 3987 IRI (with a scheme)."""
     match = IRI.fullmatch(value)
-    return match is not None and _literal_ok(match.group("literal"))
+    return match is not None and _literal_ok(match.group("a"))

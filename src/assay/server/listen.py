@@ -13,6 +13,8 @@ import socket
 
 from assay.errors import AssayError
 
+BACKLOG = 2048  # uvicorn's default
+
 
 class ListenError(AssayError):
     """The address cannot be listened on (taken, not local, unresolvable): exit 2."""
@@ -21,7 +23,11 @@ class ListenError(AssayError):
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` (port 0: any free port), not yet listening."""
+    """A TCP socket bound to ``host:port`` (port 0: any free port) and listening.
+
+    It listens at once, so that clients started as soon as the URL is printed
+    wait in the backlog until the server accepts, instead of being refused.
+    """
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except (socket.gaierror, UnicodeError) as exc:
@@ -30,6 +36,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         reason = exc.strerror or str(exc)

@@ -74,18 +74,11 @@ class FileScan:
     findings: tuple[Finding, ...] = ()
     details: tuple[tuple[str, str], ...] = ()  # e.g. safetensors metadata, tensor count
     globals: tuple[str, ...] = ()  # every pickle global imported (module.name), sorted
+    scanned: bool = True  # False: a format the scanner only hashes (JSON, ONNX, GGUF...)
 
     @property
     def worst(self) -> Level:
         return max((f.severity for f in self.findings), default=Level.NONE)
-
-    @property
-    def scanned(self) -> bool:
-        """Whether the format is one the scanner inspects (not just hashes)."""
-        return self.format not in UNSCANNED_FORMATS
-
-
-UNSCANNED_FORMATS = frozenset({"onnx", "gguf", "tflite", "msgpack", "protobuf", "skops", "other"})
 
 
 def blocking(findings: tuple[Finding, ...] | list[Finding]) -> list[Finding]:

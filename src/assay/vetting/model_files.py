@@ -93,6 +93,7 @@ class _Collector:
         )
 
     def result(self, fmt: str, size: int, sha256: str) -> FileScan:
+        scanned = fmt in _SCANNERS
         found = sorted(set(self.findings + self.report.findings))
         return FileScan(
             path=self.rel,
@@ -102,6 +103,7 @@ class _Collector:
             findings=tuple(found),
             details=tuple(self.details),
             globals=tuple(sorted(self.report.globals)),
+            scanned=scanned,
         )
 
 
@@ -128,6 +130,8 @@ def _head(path: Path, size: int) -> bytes:
 def detect_format(path: Path, head: bytes) -> str:
     """The format name, from the suffix and the first bytes."""
     suffix = path.suffix.lower()
+    if path.name == "MLmodel":
+        return "yaml"
     if suffix == ".safetensors":
         return "safetensors"
     if suffix == ".npy":

@@ -21,12 +21,13 @@ files are five pickles followed by raw storage bytes.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import pickletools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assay.advisories.severity import Level
@@ -195,7 +196,8 @@ class _Machine:
             value, key = self.pop(pos), self.pop(pos)
             _pairs_to_dict(self._top(pos), [key, value])
         elif name == "SETITEMS":
-            _pairs_to_dict(self._top(pos), self.pop_mark(pos))
+            items = self.pop_mark(pos)
+            _pairs_to_dict(self._top(pos), items)
         elif name in {"EXT1", "EXT2", "EXT4"}:
             self.scanner.extension(name, pos)
             stack.append(UNKNOWN)
@@ -390,6 +392,7 @@ class _Scanner:
             wrapper = built
             if wrapper is None:
                 raise MalformedError(stream.tell(), "internal: walk paused without a joblib array")
+            self._shadow_walk(machine, stream)
             self._skip_joblib_array(wrapper, stream)
 
     def _walk(self, machine: _Machine, stream: io.BytesIO) -> tuple[bool, Any, Call | None]:
@@ -409,6 +412,27 @@ class _Scanner:
         except Exception as exc:  # noqa: BLE001 - genops raises ValueError and friends on bad bytes
             raise MalformedError(stream.tell(), f"{type(exc).__name__}: {exc}") from None
         raise MalformedError(stream.tell(), "pickle ends without STOP (truncated)")
+
+    def _shadow_walk(self, machine: _Machine, stream: io.BytesIO) -> None:
+        """Read the array bytes as plain ``pickle.load`` would, not joblib.
+
+        joblib skips them, but a caller using plain pickle executes them as opcodes;
+        for real array data the first byte (the padding length) is no valid opcode.
+        """
+        start = stream.tell()
+        shadow_report = PickleReport()
+        shadow = _Scanner(self.file, self.member, shadow_report, self.depth + 1)
+        copy = _Machine(shadow)
+        copy.stack, copy.memo = list(machine.stack), dict(machine.memo)
+        with contextlib.suppress(MalformedError):
+            shadow._walk(copy, stream)
+        stream.seek(start)
+        self.report.globals |= shadow_report.globals
+        self.report.findings.extend(
+            replace(f, message=f"if loaded with plain pickle instead of joblib: {f.message}")
+            for f in shadow_report.findings
+            if f.rule != rules.MALFORMED
+        )
 
     def _skip_joblib_array(self, wrapper: Call, stream: io.BytesIO) -> None:
         state = wrapper.state if isinstance(wrapper.state, dict) else {}
