@@ -25,7 +25,6 @@ import contextlib
 import io
 import math
 import pickletools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +33,7 @@ from assay.advisories.severity import Level
 from assay.vetting import findings as rules
 from assay.vetting.allowlist import is_allowed, severity_of
 from assay.vetting.findings import Finding
+from assay.vetting.joblib_arrays import Call, Global, dtype_code, is_joblib_wrapper, itemsize
 
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _MAX_PICKLES = 64  # concatenated pickles followed in one stream
@@ -52,25 +52,6 @@ class _Unknown:
 
 MARK = _Mark()
 UNKNOWN = _Unknown()
-
-
-@dataclass(frozen=True, slots=True)
-class Global:
-    module: str
-    name: str
-    offset: int
-
-    @property
-    def dotted(self) -> str:
-        return f"{self.module}.{self.name}"
-
-
-@dataclass(slots=True)
-class Call:
-    func: Any
-    args: Any
-    kind: str  # reduce | newobj | obj | inst
-    state: Any = None
 
 
 class MalformedError(Exception):
@@ -405,7 +386,7 @@ class _Scanner:
                     value = machine.pop(pos)
                     return True, value, None
                 built = machine.step(opcode.name, arg, pos)
-                if built is not None and _is_joblib_wrapper(built):
+                if built is not None and is_joblib_wrapper(built.func):
                     return False, None, built
         except MalformedError:
             raise
@@ -436,7 +417,7 @@ class _Scanner:
 
     def _skip_joblib_array(self, wrapper: Call, stream: io.BytesIO) -> None:
         state = wrapper.state if isinstance(wrapper.state, dict) else {}
-        shape, dtype = state.get("shape"), _dtype_code(state.get("dtype"))
+        shape, dtype = state.get("shape"), dtype_code(state.get("dtype"))
         if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
             raise MalformedError(stream.tell(), "joblib array wrapper without a readable shape")
         if dtype is None:
@@ -460,40 +441,6 @@ class _Scanner:
         if end > len(stream.getbuffer()):
             raise MalformedError(stream.tell(), "joblib array data truncated")
         stream.seek(end)
-
-
-def _is_joblib_wrapper(call: Call) -> bool:
-    func = call.func
-    return (
-        isinstance(func, Global)
-        and func.module == "joblib.numpy_pickle"
-        and func.name == "NumpyArrayWrapper"
-    )
-
-
-def _dtype_code(value: Any) -> str | None:
-    """The dtype string of a pickled ``numpy.dtype('f8', False, True)`` call."""
-    if isinstance(value, Call) and isinstance(value.func, Global) and value.func.name == "dtype":
-        args = value.args
-        if isinstance(args, tuple) and args and isinstance(args[0], str):
-            return args[0]
-    return None
-
-
-_DTYPE = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)")
-_SIZES = {"b": 1, "B": 1, "?": 1, "h": 2, "H": 2, "i": 4, "I": 4, "l": 8, "L": 8, "q": 8, "Q": 8}
-_SIZES |= {"e": 2, "f": 4, "d": 8, "g": 16, "F": 8, "D": 16, "G": 32}
-
-
-def itemsize(code: str) -> int | None:
-    match = _DTYPE.match(code)
-    if match is None:
-        return None
-    kind, digits = match.group(1), match.group(2)
-    if digits:
-        count = int(digits)
-        return count * 4 if kind == "U" else count
-    return _SIZES.get(kind)
 
 
 def _describe(value: Any) -> str:
