@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jsonschema  # noqa: F401 - imported before assay can import it without its IRI parser
+import jsonschema  # type: ignore[import-untyped]  # noqa: F401 - import before assay does
 import pytest
 
 from assay.environments.model import Environment

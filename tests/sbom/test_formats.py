@@ -1,4 +1,4 @@
-"""Every output format on the example project: golden files, official validation, reproducibility."""
+"""Every output format on the example project: golden files, validation, reproducibility."""
 
 from __future__ import annotations
 
@@ -120,5 +120,7 @@ def test_installed_env_is_operations_phase_with_licenses_and_suppliers(installed
     assert components["requests"]["supplier"]["name"]
     git = components["Git_Pkg"]
     vcs = [r for r in git["externalReferences"] if r["type"] == "vcs"]
-    assert vcs and vcs[0]["url"].startswith("git+file://") and "commit" in vcs[0]["comment"]
+    assert vcs
+    assert vcs[0]["url"].startswith("git+file://")
+    assert "commit" in vcs[0]["comment"]
     assert {"name": "assay:hash:source", "value": "record"} in components["requests"]["properties"]

@@ -17,6 +17,7 @@ from assay.advisories.severity import Level
 from assay.vetting import blocking, scan_directory, scan_file
 from assay.vetting import findings as rules
 from assay.vetting.allowlist import is_allowed, severity_of
+from assay.vetting.model_files import TooManyFilesError
 from assay.vetting.pickles import scan_pickle
 from tests.vetting.pickle_builder import (
     Asm,
@@ -429,17 +430,28 @@ def test_h5_lambda_is_found_by_byte_search(tmp_path):
 # -- directories ------------------------------------------------------------------------------
 
 
-def test_scan_directory_hashes_everything_and_skips_hidden(tmp_path):
+def test_scan_directory_hashes_everything_including_hidden_files(tmp_path):
     _write(tmp_path, "config.json", b"{}")
     _write(tmp_path, "model.pkl", pickle.dumps(SAFE_STATE))
     (tmp_path / ".cache").mkdir()
     _write(tmp_path / ".cache", "x.pkl", gadget("os", "system"))
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path / ".git", "HEAD", b"ref: refs/heads/main\n")
     scans = scan_directory(tmp_path)
     assert [(s.path, s.format, s.scanned) for s in scans] == [
+        (".cache/x.pkl", "pickle", True),
         ("config.json", "json", False),
         ("model.pkl", "pickle", True),
     ]
+    assert [f.subject for f in scans[0].findings] == ["os.system"]
     assert all(len(s.sha256) == 64 for s in scans)
+
+
+def test_scan_directory_refuses_huge_trees(tmp_path):
+    for index in range(3):
+        _write(tmp_path, f"{index}.json", b"{}")
+    with pytest.raises(TooManyFilesError):
+        scan_directory(tmp_path, max_files=2)
 
 
 def test_joblib_array_bytes_that_plain_pickle_would_run_are_caught(tmp_path):

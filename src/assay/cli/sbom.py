@@ -72,7 +72,10 @@ def _timestamp(reproducible: bool) -> datetime | None:
     help="CycloneDX specification version (default 1.6).",
 )
 @click.option(
-    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write here (atomically)."
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here (atomically).",
 )
 @click.option(
     "--reproducible",
@@ -82,10 +85,9 @@ def _timestamp(reproducible: bool) -> datetime | None:
 @click.option(
     "--author", envvar="ASSAY_SBOM_AUTHOR", help="Who writes the SBOM (default $ASSAY_SBOM_AUTHOR)."
 )
-@click.option(
-    "--source-format", metavar="FORMAT", help="Reader to use instead of auto-detection."
-)
+@click.option("--source-format", metavar="FORMAT", help="Reader to use instead of auto-detection.")
 def generate_command(
+    *,
     source: Path,
     format_name: str,
     spec_version: str | None,
@@ -153,12 +155,12 @@ def check_command(file: Path, as_json: bool, min_score: float | None, framework:
     Exit 1 when an element of --framework is missing anywhere or the score is below --min-score.
     """
     from assay.cli import sbom_report  # noqa: PLC0415
-    from assay.sbom.check import UnsupportedDocument, check_document  # noqa: PLC0415
+    from assay.sbom.check import UnsupportedDocumentError, check_document  # noqa: PLC0415
 
     data = _load(file)
     try:
         report = check_document(data)
-    except UnsupportedDocument as exc:
+    except UnsupportedDocumentError as exc:
         raise ReaderError(file, str(exc)) from None
     if as_json:
         click.echo(json.dumps(sbom_report.document(file, report), indent=2, sort_keys=True))

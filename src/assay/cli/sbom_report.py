@@ -41,7 +41,10 @@ def print_text(path: Path, report: CheckReport, framework: str) -> None:
         ntia = "x" if element in NTIA else ""
         cisa = "x" if element in CISA_2025 else ""
         click.echo(f"  {_label(element):52} {ntia:>4} {cisa:>4}  {_presence(report, element)}")
-    for name, key in (("NTIA minimum elements", "ntia"), ("CISA 2025 minimum elements", "cisa-2025")):
+    for name, key in (
+        ("NTIA minimum elements", "ntia"),
+        ("CISA 2025 minimum elements", "cisa-2025"),
+    ):
         missing = report.missing(key)
         tail = "complete" if not missing else "missing: " + ", ".join(missing)
         click.echo(f"{name}: {report.score(key):.1f}% ({tail})")

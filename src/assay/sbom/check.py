@@ -56,7 +56,7 @@ _EPOCH_PREFIX = "1970-01-01T00:00:00"
 _NO_VALUE = frozenset({"", "NOASSERTION"})
 
 
-class UnsupportedDocument(ValueError):
+class UnsupportedDocumentError(ValueError):
     """The JSON is not a CycloneDX or SPDX document this checker understands."""
 
 
@@ -104,14 +104,14 @@ class CheckReport:
 def check_document(data: Any) -> CheckReport:
     """Evaluate a parsed CycloneDX or SPDX JSON document."""
     if not isinstance(data, dict):
-        raise UnsupportedDocument("the document is not a JSON object")
+        raise UnsupportedDocumentError("the document is not a JSON object")
     if data.get("bomFormat") == "CycloneDX":
         return _cyclonedx(data)
     if isinstance(data.get("spdxVersion"), str):
         return _spdx2(data)
     if "@context" in data and "spdx" in str(data.get("@context")).lower():
         return _spdx3(data)
-    raise UnsupportedDocument("neither CycloneDX (bomFormat) nor SPDX (spdxVersion, @context)")
+    raise UnsupportedDocumentError("neither CycloneDX (bomFormat) nor SPDX (spdxVersion, @context)")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def _timestamp_ok(value: Any) -> bool:
 
 
 def _cdx_components(items: Iterable[Any]) -> Iterable[dict[str, Any]]:
-    stack = [c for c in _list(items)][::-1]
+    stack = list(_list(items))[::-1]
     while stack:
         component = _dict(stack.pop())
         yield component
@@ -173,7 +173,10 @@ def _cdx_present(component: Mapping[str, Any], in_graph: set[str]) -> frozenset[
     )
     if _list(component.get("hashes")) or hashed_refs:
         present.add("hash")
-    if any(_dict(x).get("expression") or _dict(x).get("license") for x in _list(component.get("licenses"))):
+    if any(
+        _dict(x).get("expression") or _dict(x).get("license")
+        for x in _list(component.get("licenses"))
+    ):
         present.add("license")
     if _str(component.get("bom-ref")) in in_graph:
         present.add("dependencies")
@@ -214,7 +217,9 @@ def _cyclonedx(data: dict[str, Any]) -> CheckReport:
     )
     if any(_named(t) for t in tool_items):
         document.add("tool")
-    if any(_dict(x).get("phase") or _dict(x).get("name") for x in _list(metadata.get("lifecycles"))):
+    if any(
+        _dict(x).get("phase") or _dict(x).get("name") for x in _list(metadata.get("lifecycles"))
+    ):
         document.add("generation-context")
     return CheckReport(
         format=f"CycloneDX {data.get('specVersion', '?')}",
@@ -244,6 +249,27 @@ _SPDX2_GRAPH = frozenset(
 _SPDX2_IDENTIFIERS = frozenset({"purl", "cpe22Type", "cpe23Type", "swid", "swh", "gitoid"})
 
 
+def _present(checks: dict[str, Any]) -> frozenset[str]:
+    return frozenset(key for key, ok in checks.items() if ok)
+
+
+def _spdx2_present(package: dict[str, Any], in_graph: set[str]) -> frozenset[str]:
+    supplier = _str(package.get("supplier")) or _str(package.get("originator")) or ""
+    refs = map(_dict, _list(package.get("externalRefs")))
+    return _present(
+        {
+            "supplier": supplier.split(":", 1)[-1].strip() not in _NO_VALUE,
+            "name": _str(package.get("name")),
+            "version": _str(package.get("versionInfo")),
+            "identifier": any(r.get("referenceType") in _SPDX2_IDENTIFIERS for r in refs),
+            "hash": _list(package.get("checksums")),
+            "license": _str(package.get("licenseDeclared"))
+            or _str(package.get("licenseConcluded")),
+            "dependencies": package.get("SPDXID") in in_graph,
+        }
+    )
+
+
 def _spdx2(data: dict[str, Any]) -> CheckReport:
     in_graph: set[str] = set(_list(data.get("documentDescribes")))
     for rel in map(_dict, _list(data.get("relationships"))):
@@ -251,33 +277,15 @@ def _spdx2(data: dict[str, Any]) -> CheckReport:
             for key in ("spdxElementId", "relatedSpdxElement"):
                 if isinstance(rel.get(key), str) and rel[key] != "SPDXRef-DOCUMENT":
                     in_graph.add(rel[key])
-    components = []
-    for package in map(_dict, _list(data.get("packages"))):
-        present = set()
-        supplier = _str(package.get("supplier")) or _str(package.get("originator"))
-        if supplier and supplier.split(":", 1)[-1].strip() not in _NO_VALUE:
-            present.add("supplier")
-        if _str(package.get("name")):
-            present.add("name")
-        if _str(package.get("versionInfo")):
-            present.add("version")
-        refs = map(_dict, _list(package.get("externalRefs")))
-        if any(r.get("referenceType") in _SPDX2_IDENTIFIERS for r in refs):
-            present.add("identifier")
-        if _list(package.get("checksums")):
-            present.add("hash")
-        if _str(package.get("licenseDeclared")) or _str(package.get("licenseConcluded")):
-            present.add("license")
-        if package.get("SPDXID") in in_graph:
-            present.add("dependencies")
-        components.append(
-            ComponentCheck(
-                ref=str(package.get("SPDXID", "")),
-                name=str(package.get("name") or ""),
-                version=_str(package.get("versionInfo")),
-                present=frozenset(present),
-            )
+    components = [
+        ComponentCheck(
+            ref=str(package.get("SPDXID", "")),
+            name=str(package.get("name") or ""),
+            version=_str(package.get("versionInfo")),
+            present=_spdx2_present(package, in_graph),
         )
+        for package in map(_dict, _list(data.get("packages")))
+    ]
     info = _dict(data.get("creationInfo"))
     creators = [c for c in _list(info.get("creators")) if isinstance(c, str)]
     document = set()
@@ -298,49 +306,67 @@ def _spdx2(data: dict[str, Any]) -> CheckReport:
 # -- SPDX 3 --------------------------------------------------------------------------------
 
 
-def _spdx3(data: dict[str, Any]) -> CheckReport:
-    graph = [_dict(o) for o in _list(data.get("@graph"))]
-    by_id = {o.get("spdxId") or o.get("@id"): o for o in graph}
+def _spdx3_links(graph: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Elements in the dependency graph (or SBOM roots), and elements with a license."""
     linked: set[str] = set()
     licensed: set[str] = set()
     for rel in (o for o in graph if o.get("type") == "Relationship"):
         kind, source = rel.get("relationshipType"), rel.get("from")
-        targets = [t for t in _list(rel.get("to")) if isinstance(t, str)]
-        if kind in ("hasDeclaredLicense", "hasConcludedLicense") and isinstance(source, str):
+        if not isinstance(source, str):
+            continue
+        if kind in ("hasDeclaredLicense", "hasConcludedLicense"):
             licensed.add(source)
-        elif kind in ("dependsOn", "contains", "describes") and isinstance(source, str):
+        elif kind in ("dependsOn", "contains", "describes"):
             linked.add(source)
-            linked.update(targets)
+            linked.update(t for t in _list(rel.get("to")) if isinstance(t, str))
     for o in graph:
         if o.get("type") in ("software_Sbom", "SpdxDocument"):
             linked.update(r for r in _list(o.get("rootElement")) if isinstance(r, str))
+    return linked, licensed
+
+
+def _spdx3(data: dict[str, Any]) -> CheckReport:
+    graph = [_dict(o) for o in _list(data.get("@graph"))]
+    by_id: dict[str, dict[str, Any]] = {}
+    for o in graph:
+        ident = o.get("spdxId") or o.get("@id")
+        if isinstance(ident, str):
+            by_id[ident] = o
+    linked, licensed = _spdx3_links(graph)
     components = []
     for package in (o for o in graph if o.get("type") == "software_Package"):
         ident = str(package.get("spdxId", ""))
-        present = set()
-        supplier = by_id.get(package.get("suppliedBy"))
-        if supplier is not None and _str(supplier.get("name")):
-            present.add("supplier")
-        if _str(package.get("name")):
-            present.add("name")
-        if _str(package.get("software_packageVersion")):
-            present.add("version")
-        if _str(package.get("software_packageUrl")) or _list(package.get("externalIdentifier")):
-            present.add("identifier")
-        if any(_dict(v).get("type") == "Hash" for v in _list(package.get("verifiedUsing"))):
-            present.add("hash")
-        if ident in licensed:
-            present.add("license")
-        if ident in linked:
-            present.add("dependencies")
+        supplied_by = package.get("suppliedBy")
+        supplier = by_id.get(supplied_by, {}) if isinstance(supplied_by, str) else {}
+        present = _present(
+            {
+                "supplier": _str(supplier.get("name")),
+                "name": _str(package.get("name")),
+                "version": _str(package.get("software_packageVersion")),
+                "identifier": _str(package.get("software_packageUrl"))
+                or _list(package.get("externalIdentifier")),
+                "hash": any(
+                    _dict(v).get("type") == "Hash" for v in _list(package.get("verifiedUsing"))
+                ),
+                "license": ident in licensed,
+                "dependencies": ident in linked,
+            }
+        )
         components.append(
-            ComponentCheck(ident, str(package.get("name") or ""), _str(package.get("software_packageVersion")), frozenset(present))
+            ComponentCheck(
+                ident,
+                str(package.get("name") or ""),
+                _str(package.get("software_packageVersion")),
+                present,
+            )
         )
     document = set()
     infos = [o for o in graph if o.get("type") == "CreationInfo"]
     for info in infos:
-        agents = [by_id.get(a) for a in _list(info.get("createdBy"))]
-        if any(a is not None and a.get("type") in ("Person", "Organization", "Agent") for a in agents):
+        agents = [by_id.get(a) for a in _list(info.get("createdBy")) if isinstance(a, str)]
+        if any(
+            a is not None and a.get("type") in ("Person", "Organization", "Agent") for a in agents
+        ):
             document.add("author")
         if _list(info.get("createdUsing")):
             document.add("tool")
@@ -348,4 +374,6 @@ def _spdx3(data: dict[str, Any]) -> CheckReport:
             document.add("timestamp")
     if any(_list(o.get("software_sbomType")) for o in graph if o.get("type") == "software_Sbom"):
         document.add("generation-context")
-    return CheckReport(format="SPDX 3.0.1", components=tuple(components), document=frozenset(document))
+    return CheckReport(
+        format="SPDX 3.0.1", components=tuple(components), document=frozenset(document)
+    )

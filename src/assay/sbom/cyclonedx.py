@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from cyclonedx.exception.model import InvalidUriException
 from cyclonedx.model import (
     AttachedText,
     ExternalReference,
@@ -26,7 +27,6 @@ from cyclonedx.model import (
     Property,
     XsUri,
 )
-from cyclonedx.exception.model import InvalidUriException
 from cyclonedx.model.bom_ref import BomRef
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
@@ -164,7 +164,11 @@ def package_component(
     kind: ComponentType = ComponentType.LIBRARY,
 ) -> Component:
     """One package as a CycloneDX component (``bom-ref`` defaults to the purl)."""
-    vcs_urls = (package.origin.url,) if package.origin.kind is OriginKind.VCS and package.origin.url else ()
+    vcs_urls = (
+        (package.origin.url,)
+        if package.origin.kind is OriginKind.VCS and package.origin.url
+        else ()
+    )
     supplier = supplier_of(details, vcs_urls)
     properties = package_properties(package)
     if supplier is not None:

@@ -34,7 +34,10 @@ SPEC_VERSIONS: dict[str, SchemaVersion] = {
     "1.7": SchemaVersion.V1_7,
 }
 DEFAULT_SPEC = "1.6"
-_PHASES = {context.PRE_BUILD: LifecyclePhase.PRE_BUILD, context.OPERATIONS: LifecyclePhase.OPERATIONS}
+_PHASES = {
+    context.PRE_BUILD: LifecyclePhase.PRE_BUILD,
+    context.OPERATIONS: LifecyclePhase.OPERATIONS,
+}
 
 
 def build_bom(env: Environment, options: SbomOptions, details: DetailsMap | None = None) -> Bom:
@@ -55,7 +58,9 @@ def build_bom(env: Environment, options: SbomOptions, details: DetailsMap | None
         dependencies.append(
             Dependency(ref=root.bom_ref, dependencies=[Dependency(ref=r) for r in refs])
         )
-    tool = Component(type=ComponentType.APPLICATION, name=context.TOOL_NAME, version=context.TOOL_VERSION)
+    tool = Component(
+        type=ComponentType.APPLICATION, name=context.TOOL_NAME, version=context.TOOL_VERSION
+    )
     metadata = BomMetaData(
         tools=ToolRepository(components=[tool]),
         authors=[OrganizationalContact(name=options.author)] if options.author else None,

@@ -95,8 +95,8 @@ def parties(names: str | None, emails: str | None) -> tuple[Party, ...]:
     """Parties from core metadata ``Author`` / ``Author-email`` (RFC 822 address lists)."""
     found: list[Party] = []
     if emails:
-        for name, address in getaddresses([emails]):
-            name, address = name.strip(), address.strip()
+        for raw_name, raw_address in getaddresses([emails]):
+            name, address = raw_name.strip(), raw_address.strip()
             if name or address:
                 found.append(Party(name or None, address or None))
     if names and names.strip():

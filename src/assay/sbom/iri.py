@@ -43,9 +43,7 @@ def _authority(group: str) -> str:
     return f"(?:{_USERINFO}@)?(?:{literal}|{_REG_NAME})(?::[0-9]*)?"
 
 
-_HIER = (
-    f"(?://{_authority('a')}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ}(?:/{_SEGMENT})*|)"
-)
+_HIER = f"(?://{_authority('a')}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ}(?:/{_SEGMENT})*|)"
 _RELATIVE = (
     f"(?://{_authority('b')}{_PATH_ABEMPTY}|{_PATH_ABSOLUTE}|{_SEGMENT_NZ_NC}(?:/{_SEGMENT})*|)"
 )

@@ -18,24 +18,19 @@ import json
 import re
 from datetime import UTC, datetime
 
-from license_expression import ExpressionError
-from spdx_tools.common.spdx_licensing import spdx_licensing
-from spdx_tools.spdx.model import (
-    Actor,
-    ActorType,
-    Checksum,
-    ChecksumAlgorithm,
-    CreationInfo,
-    Document,
+from license_expression import ExpressionError, get_spdx_licensing
+from spdx_tools.spdx.model.actor import Actor, ActorType
+from spdx_tools.spdx.model.checksum import Checksum, ChecksumAlgorithm
+from spdx_tools.spdx.model.document import CreationInfo, Document
+from spdx_tools.spdx.model.extracted_licensing_info import ExtractedLicensingInfo
+from spdx_tools.spdx.model.package import (
     ExternalPackageRef,
     ExternalPackageRefCategory,
-    ExtractedLicensingInfo,
     Package,
     PackagePurpose,
-    Relationship,
-    RelationshipType,
-    SpdxNoAssertion,
 )
+from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
+from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
@@ -63,6 +58,7 @@ _ALGORITHMS = {
     "blake3": ChecksumAlgorithm.BLAKE3,
     "md5": ChecksumAlgorithm.MD5,
 }
+spdx_licensing = get_spdx_licensing()
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
 
@@ -114,20 +110,30 @@ class _Licenses:
         lic = package.license
         if lic is None:
             return SpdxNoAssertion()
+        text = lic.raw or lic.spdx or ""
         if lic.spdx:
             try:
-                return spdx_licensing.parse(lic.spdx, validate=True)
+                expression = spdx_licensing.parse(lic.spdx)
             except ExpressionError:
-                pass
-        text = lic.raw or lic.spdx or ""
+                expression = None
+            if expression is not None:
+                for key in spdx_licensing.license_keys(expression):
+                    if key.startswith("LicenseRef-"):  # must be defined in the document
+                        self._extract(key, text, rename=False)
+                return expression
         ref = f"LicenseRef-{_ID_UNSAFE.sub('-', package.canonical_name)}"
-        if ref in self.extracted and self.extracted[ref].extracted_text != text:
+        return spdx_licensing.parse(self._extract(ref, text))
+
+    def _extract(self, ref: str, text: str, *, rename: bool = True) -> str:
+        known = self.extracted.get(ref)
+        if rename and known is not None and known.extracted_text != text:
             ref = f"{ref}-{len(self.extracted) + 1}"
-        name = text.splitlines()[0][:120] if text.strip() else "declared license"
-        self.extracted[ref] = ExtractedLicensingInfo(
-            license_id=ref, extracted_text=text, license_name=name
-        )
-        return spdx_licensing.parse(ref)
+        if ref not in self.extracted:
+            name = text.strip().splitlines()[0][:120] if text.strip() else ref
+            self.extracted[ref] = ExtractedLicensingInfo(
+                license_id=ref, extracted_text=text or ref, license_name=name
+            )
+        return ref
 
 
 def _package(
@@ -136,7 +142,11 @@ def _package(
     details: PackageDetails | None,
     licenses: _Licenses,
 ) -> Package:
-    vcs = (package.origin.url,) if package.origin.kind is OriginKind.VCS and package.origin.url else ()
+    vcs = (
+        (package.origin.url,)
+        if package.origin.kind is OriginKind.VCS and package.origin.url
+        else ()
+    )
     supplier = supplier_of(details, vcs)
     homepage = details.homepage if details else None
     if details and homepage is None:
@@ -155,7 +165,7 @@ def _package(
         ],
         homepage=homepage,
         license_concluded=SpdxNoAssertion(),
-        license_declared=licenses.declared(package),  # type: ignore[arg-type]
+        license_declared=licenses.declared(package),
         copyright_text=SpdxNoAssertion(),
         summary=details.summary if details else None,
         comment=_comment(package),
@@ -186,9 +196,8 @@ def build_document(
     creators = [Actor(ActorType.TOOL, f"{context.TOOL_NAME}-{context.TOOL_VERSION}")]
     if options.author:
         creators.insert(0, Actor(ActorType.PERSON, options.author))
-    comment = (
-        f"lifecycle: {context.lifecycle_phase(env)}; "
-        + "; ".join(f"{k}={v}" for k, v in context.environment_properties(env))
+    comment = f"lifecycle: {context.lifecycle_phase(env)}; " + "; ".join(
+        f"{k}={v}" for k, v in context.environment_properties(env)
     )
     if options.timestamp is None:
         comment += "; reproducible: the creation time is the Unix epoch, not the real one"
@@ -216,14 +225,16 @@ def build_document(
     root = context.root_package(env)
     if root is not None:
         root_id = next(i for p, i in ids if p is root)
-        packages[[i for _, i in ids].index(root_id)].primary_package_purpose = (
-            PackagePurpose.APPLICATION
-        )
+        packages[
+            [i for _, i in ids].index(root_id)
+        ].primary_package_purpose = PackagePurpose.APPLICATION
         relationships.append(Relationship(DOCUMENT_ID, RelationshipType.DESCRIBES, root_id))
     else:  # no project package: the document describes the top level of the environment
         tops = {id(p) for p in context.top_level(env)}
         relationships.extend(
-            Relationship(DOCUMENT_ID, RelationshipType.DESCRIBES, i) for p, i in ids if id(p) in tops
+            Relationship(DOCUMENT_ID, RelationshipType.DESCRIBES, i)
+            for p, i in ids
+            if id(p) in tops
         )
     for package, ident in ids:
         for dep in package.dependencies:
@@ -236,7 +247,9 @@ def build_document(
         creation_info=info,
         packages=packages,
         relationships=relationships,
-        extracted_licensing_info=sorted(licenses.extracted.values(), key=lambda e: e.license_id or ""),
+        extracted_licensing_info=sorted(
+            licenses.extracted.values(), key=lambda e: e.license_id or ""
+        ),
     )
 
 

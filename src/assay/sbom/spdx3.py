@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from spdx_python_model import v3_0_1 as spdx  # type: ignore[attr-defined]
+from spdx_python_model import v3_0_1 as spdx
 
 from assay.environments.model import Environment, OriginKind
 from assay.environments.model import Package as EnvPackage
@@ -59,9 +59,13 @@ class _Builder:
         created = (options.timestamp or EPOCH).astimezone(UTC).replace(microsecond=0)
         self.info = spdx.CreationInfo(specVersion="3.0.1", created=created)
         if options.timestamp is None:
-            self.info.comment = "reproducible: the creation time is the Unix epoch, not the real one"
+            self.info.comment = (
+                "reproducible: the creation time is the Unix epoch, not the real one"
+            )
         tool = self.add(
-            spdx.Tool(spdxId=self.ident("Tool-assay"), name=f"{context.TOOL_NAME} {context.TOOL_VERSION}")
+            spdx.Tool(
+                spdxId=self.ident("Tool-assay"), name=f"{context.TOOL_NAME} {context.TOOL_VERSION}"
+            )
         )
         self.info.createdUsing = [tool]
         if options.author:
@@ -91,7 +95,11 @@ class _Builder:
         return obj
 
     def supplier(self, package: EnvPackage, details: PackageDetails | None) -> Any | None:
-        vcs = (package.origin.url,) if package.origin.kind is OriginKind.VCS and package.origin.url else ()
+        vcs = (
+            (package.origin.url,)
+            if package.origin.kind is OriginKind.VCS and package.origin.url
+            else ()
+        )
         found = supplier_of(details, vcs)
         if found is None:
             return None
@@ -155,7 +163,9 @@ class _Builder:
                 )
             ],
             verifiedUsing=[
-                spdx.Hash(algorithm=getattr(spdx.HashAlgorithm, _HASHES[h.algorithm]), hashValue=h.value)
+                spdx.Hash(
+                    algorithm=getattr(spdx.HashAlgorithm, _HASHES[h.algorithm]), hashValue=h.value
+                )
                 for h in package.hashes
                 if h.algorithm in _HASHES
             ],
@@ -200,7 +210,12 @@ def build_objects(
     for package, element in elements:
         by_name.setdefault(package.canonical_name, []).append(element)
         if (lic := b.license(package)) is not None:
-            b.relationship(element, spdx.RelationshipType.hasDeclaredLicense, [lic], f"license-{package.canonical_name}")
+            b.relationship(
+                element,
+                spdx.RelationshipType.hasDeclaredLicense,
+                [lic],
+                f"license-{package.canonical_name}",
+            )
     root_package = context.root_package(env)
     if root_package is not None:
         roots = [e for p, e in elements if p is root_package]
@@ -210,7 +225,9 @@ def build_objects(
         roots = [e for p, e in elements if id(p) in tops]
     for package, element in elements:
         targets = [t for d in package.dependencies for t in by_name.get(d, ()) if t is not element]
-        b.relationship(element, spdx.RelationshipType.dependsOn, targets, f"deps-{package.canonical_name}")
+        b.relationship(
+            element, spdx.RelationshipType.dependsOn, targets, f"deps-{package.canonical_name}"
+        )
     kind = "deployed" if context.lifecycle_phase(env) == context.OPERATIONS else "source"
     sbom = b.add(
         spdx.software_Sbom(
@@ -228,7 +245,11 @@ def build_objects(
         creationInfo=b.info,
         rootElement=[sbom],
         element=[o for o in b.objects if isinstance(o, spdx.Element)],
-        profileConformance=[spdx.ProfileIdentifierType.core, spdx.ProfileIdentifierType.software, spdx.ProfileIdentifierType.simpleLicensing],
+        profileConformance=[
+            spdx.ProfileIdentifierType.core,
+            spdx.ProfileIdentifierType.software,
+            spdx.ProfileIdentifierType.simpleLicensing,
+        ],
         dataLicense=b.add(
             spdx.simplelicensing_LicenseExpression(
                 spdxId=b.ident("Data-license"), simplelicensing_licenseExpression="CC0-1.0"
@@ -243,7 +264,9 @@ def render(objects: list[Any]) -> str:
     objset = spdx.SHACLObjectSet(objects)
     missing = objset.link()
     if missing:
-        raise SbomBuildError(f"generated SPDX 3 document references unknown elements: {sorted(missing)[:3]}")
+        raise SbomBuildError(
+            f"generated SPDX 3 document references unknown elements: {sorted(missing)[:3]}"
+        )
     try:
         data = spdx.JSONLDSerializer().serialize_data(objset, force_at_graph=True)
     except (ValueError, TypeError) as exc:

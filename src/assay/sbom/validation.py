@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from assay.sbom import iri
@@ -31,7 +32,7 @@ def _import_jsonschema() -> Any:
     IRI checker) and put back right after, so later imports behave normally.
     """
     if "jsonschema" in sys.modules:
-        import jsonschema  # noqa: PLC0415
+        import jsonschema  # type: ignore[import-untyped]  # noqa: PLC0415
 
         return jsonschema
     had = _BLOCKED in sys.modules
@@ -71,10 +72,9 @@ def _cyclonedx_json_validator(spec: str) -> Any:
         ("cryptography-defs.SNAPSHOT.schema.json", CRYPTOGRAPHY_DEFS),
         ("jsf-0.82.SNAPSHOT.schema.json", JSF),
     ):
-        with open(file, encoding="utf-8") as handle:
-            resources.append((prefix + name, DRAFT7.create_resource(json.load(handle))))
-    with open(schema_file, encoding="utf-8") as handle:
-        schema = json.load(handle)
+        document = json.loads(Path(file).read_text(encoding="utf-8"))
+        resources.append((prefix + name, DRAFT7.create_resource(document)))
+    schema = json.loads(Path(schema_file).read_text(encoding="utf-8"))
     checker = _format_checker(jsonschema)
     validator_class = jsonschema.validators.extend(
         jsonschema.Draft7Validator, {"uniqueItems": _unique_items(jsonschema)}

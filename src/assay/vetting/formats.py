@@ -18,7 +18,8 @@ from assay.advisories.severity import Level
 from assay.vetting import findings as rules
 from assay.vetting.findings import Finding
 from assay.vetting.joblib_arrays import itemsize
-from assay.vetting.pickles import PickleReport, scan_pickle_into
+from assay.vetting.pickle_machine import PickleReport
+from assay.vetting.pickles import scan_pickle_into
 
 MAX_SAFETENSORS_HEADER = 100_000_000  # the safetensors library's own limit
 MAX_NPY_HEADER = 1 << 20

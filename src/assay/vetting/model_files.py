@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assay.advisories.severity import Level
+from assay.errors import AssayError
 from assay.vetting import findings as rules
 from assay.vetting.findings import FileScan, Finding
 from assay.vetting.formats import (
@@ -41,7 +42,8 @@ from assay.vetting.formats import (
     check_safetensors,
     lambda_offsets,
 )
-from assay.vetting.pickles import PickleReport, scan_pickle_into
+from assay.vetting.pickle_machine import PickleReport
+from assay.vetting.pickles import scan_pickle_into
 
 MAX_PICKLE_BYTES = int(os.environ.get("ASSAY_MAX_MODEL_PICKLE_BYTES", str(512 * 1024 * 1024)))
 MAX_ZIP_MEMBERS = 100_000
@@ -363,13 +365,15 @@ _SCANNERS = {
 SCANNED_FORMATS = frozenset(_SCANNERS)
 
 
+class TooManyFilesError(AssayError):
+    exit_code = 3
+
+
 def scan_directory(root: Path, max_files: int = 10_000) -> list[FileScan]:
-    """Scan every regular file under ``root`` (hidden entries skipped), sorted by path."""
+    """Scan every regular file under ``root`` (``.git`` skipped), sorted by path."""
     files = sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts
     )
     if len(files) > max_files:
-        files = files[:max_files]
+        raise TooManyFilesError(f"{root}: more than {max_files} files; is this a model directory?")
     return [scan_file(p, p.relative_to(root).as_posix()) for p in files]
