@@ -13,6 +13,7 @@ from assay.environments.licenses import classifier_to_spdx, from_metadata, from_
         ("LicenseRef-Proprietary", "LicenseRef-Proprietary"),
         ("GPL-2.0+", "GPL-2.0-or-later"),
         ("Some custom license", None),
+        ("BSD, Public Domain", None),
         ("MIT\nPermission is hereby granted...", None),
         ("", None),
         (None, None),

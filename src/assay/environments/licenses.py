@@ -114,7 +114,10 @@ def to_spdx(text: str | None) -> str | None:
         return stripped
     try:
         info = _licensing().validate(stripped, strict=True)
-    except (ExpressionError, TypeError, ValueError):
+    except (ExpressionError, TypeError, ValueError, AttributeError):
+        # AttributeError: license-expression 30.x fails inside its own error
+        # reporting on some keys (e.g. "BSD, Public Domain"); the text is then
+        # simply not an SPDX expression.
         return None
     if info.errors or info.invalid_symbols:
         return None

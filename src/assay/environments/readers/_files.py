@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +169,28 @@ def require_str(path: Path, value: Any, what: str) -> str:
 
 def optional_str(path: Path, value: Any, what: str) -> str | None:
     return None if value is None else require_str(path, value, what)
+
+
+def sniff_file(
+    path: Path,
+    *,
+    named: Callable[[str], bool],
+    content: Callable[[bytes], bool],
+    suffixes: tuple[str, ...] = (),
+) -> bool:
+    """The shape of every file reader's ``sniff``; never raises.
+
+    True for a regular file whose name the format owns (``named``), or whose
+    name ends with one of ``suffixes`` (any name when empty, compared in lower
+    case) and whose first bytes satisfy ``content``.
+    """
+    try:
+        if not path.is_file():
+            return False
+    except OSError:
+        return False
+    if named(path.name):
+        return True
+    if suffixes and not path.name.lower().endswith(suffixes):
+        return False
+    return content(head(path))

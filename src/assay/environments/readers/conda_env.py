@@ -24,12 +24,12 @@ from assay.environments.readers._files import (
     decode,
     digest,
     digest_files,
-    head,
     parse_yaml,
     read_bytes,
     require_list,
     require_mapping,
     require_str,
+    sniff_file,
 )
 from assay.environments.readers._pip_lines import PipSection, pip_section
 
@@ -89,6 +89,11 @@ def _channel_notes(
     return [note]
 
 
+def _declares_channels_and_dependencies(text: bytes) -> bool:
+    keys = {line.split(b":", 1)[0] for line in text.splitlines() if b":" in line}
+    return b"dependencies" in keys and b"channels" in keys
+
+
 class CondaEnvironmentReader(EnvironmentReader):
     """A conda ``environment.yml``: channels, match specs and a ``pip:`` section."""
 
@@ -96,15 +101,12 @@ class CondaEnvironmentReader(EnvironmentReader):
     description: ClassVar[str] = "conda environment file (environment.yml, conda.yaml)"
 
     def sniff(self, path: Path) -> bool:
-        if not path.is_file():
-            return False
-        if path.name.lower() in FILE_NAMES:
-            return True
-        if path.suffix.lower() not in {".yml", ".yaml"}:
-            return False
-        text = head(path)
-        lines = {line.split(b":", 1)[0] for line in text.splitlines() if b":" in line}
-        return b"dependencies" in lines and b"channels" in lines
+        return sniff_file(
+            path,
+            named=lambda name: name.lower() in FILE_NAMES,
+            suffixes=(".yml", ".yaml"),
+            content=_declares_channels_and_dependencies,
+        )
 
     def read(self, path: Path) -> Environment:
         data = read_bytes(path)

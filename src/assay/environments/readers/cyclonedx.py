@@ -36,13 +36,13 @@ from assay.environments.readers import _sbom
 from assay.environments.readers._files import (
     decode,
     digest,
-    head,
     optional_str,
     parse_json,
     read_bytes,
     require_list,
     require_mapping,
     require_str,
+    sniff_file,
 )
 
 SUPPORTED_SPECS = ("1.4", "1.5", "1.6", "1.7")
@@ -72,6 +72,13 @@ class _Entry:
     is_root: bool = False
 
 
+def _looks_like_cyclonedx(start: bytes) -> bool:
+    if b'"bomFormat"' in start and b'"CycloneDX"' in start:
+        return True
+    # cyclonedx-py sorts keys, so bomFormat comes last; "bom-ref" is CycloneDX's own key.
+    return start.lstrip().startswith(b"{") and b'"bom-ref"' in start
+
+
 class CycloneDxReader(EnvironmentReader):
     """Reads a CycloneDX JSON SBOM."""
 
@@ -79,21 +86,12 @@ class CycloneDxReader(EnvironmentReader):
     description: ClassVar[str] = "CycloneDX JSON SBOM (spec 1.4-1.7): its pypi and conda components"
 
     def sniff(self, path: Path) -> bool:
-        try:
-            if not path.is_file():
-                return False
-        except OSError:
-            return False
-        name = path.name.lower()
-        if name.endswith(".cdx.json") or name == "bom.json":
-            return True
-        if not name.endswith(".json"):
-            return False
-        start = head(path)
-        if b'"bomFormat"' in start and b'"CycloneDX"' in start:
-            return True
-        # cyclonedx-py sorts keys, so bomFormat comes last; "bom-ref" is CycloneDX's own key.
-        return start.lstrip().startswith(b"{") and b'"bom-ref"' in start
+        return sniff_file(
+            path,
+            named=lambda name: name.lower().endswith(".cdx.json") or name.lower() == "bom.json",
+            suffixes=(".json",),
+            content=_looks_like_cyclonedx,
+        )
 
     def read(self, path: Path) -> Environment:
         raw = read_bytes(path)

@@ -28,7 +28,7 @@ from assay.environments.model import (
 )
 from assay.environments.ports import EnvironmentReader
 from assay.environments.readers import _lock_support as ls
-from assay.environments.readers._files import head
+from assay.environments.readers._files import sniff_file
 
 _SUPPORTED_MAJOR = 4
 _VCS_KEYS = ("git", "hg", "svn", "bzr")
@@ -180,15 +180,11 @@ class PdmLockReader(EnvironmentReader):
     description: ClassVar[str] = "pdm.lock lock file written by PDM 2"
 
     def sniff(self, path: Path) -> bool:
-        try:
-            if not path.is_file():
-                return False
-        except OSError:
-            return False
-        if path.name == "pdm.lock":
-            return True
-        start = head(path)
-        return b"[metadata]" in start and b"lock_version" in start
+        return sniff_file(
+            path,
+            named=lambda name: name == "pdm.lock",
+            content=lambda start: b"[metadata]" in start and b"lock_version" in start,
+        )
 
     def read(self, path: Path) -> Environment:
         doc = ls.load_lock(path, "package")

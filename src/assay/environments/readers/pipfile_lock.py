@@ -53,10 +53,10 @@ from assay.environments.readers._files import (
     decode,
     digest,
     digest_files,
-    head,
     parse_json,
     parse_toml,
     read_bytes,
+    sniff_file,
 )
 
 _SPEC = 6
@@ -299,15 +299,11 @@ class PipfileLockReader(EnvironmentReader):
     description: ClassVar[str] = "Pipfile.lock lock file written by pipenv"
 
     def sniff(self, path: Path) -> bool:
-        try:
-            if not path.is_file():
-                return False
-        except OSError:
-            return False
-        if path.name == "Pipfile.lock":
-            return True
-        start = head(path)
-        return b'"_meta"' in start and b'"pipfile-spec"' in start
+        return sniff_file(
+            path,
+            named=lambda name: name == "Pipfile.lock",
+            content=lambda start: b'"_meta"' in start and b'"pipfile-spec"' in start,
+        )
 
     def read(self, path: Path) -> Environment:
         raw = read_bytes(path)

@@ -42,11 +42,11 @@ from assay.environments.readers._conda import (
 from assay.environments.readers._files import (
     decode,
     digest,
-    head,
     parse_yaml,
     read_bytes,
     require_list,
     require_mapping,
+    sniff_file,
 )
 
 SUPPORTED_VERSIONS = (5, 6)
@@ -76,12 +76,11 @@ class PixiLockReader(EnvironmentReader):
     description: ClassVar[str] = "pixi lock file (pixi.lock, formats 5 and 6)"
 
     def sniff(self, path: Path) -> bool:
-        if not path.is_file():
-            return False
-        if path.name == "pixi.lock":
-            return True
-        text = head(path)
-        return text.startswith(b"version:") and b"\nenvironments:" in text
+        return sniff_file(
+            path,
+            named=lambda name: name == "pixi.lock",
+            content=lambda text: text.startswith(b"version:") and b"\nenvironments:" in text,
+        )
 
     def read(self, path: Path) -> Environment:
         data = read_bytes(path)

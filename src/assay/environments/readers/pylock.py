@@ -27,7 +27,7 @@ from assay.environments.model import (
 )
 from assay.environments.ports import EnvironmentReader
 from assay.environments.readers import _lock_support as ls
-from assay.environments.readers._files import head
+from assay.environments.readers._files import sniff_file
 
 _FILE_NAME = re.compile(r"^pylock\.([^.]+\.)?toml$")
 _SUPPORTED_MAJOR = 1
@@ -160,17 +160,12 @@ class PylockReader(EnvironmentReader):
     description: ClassVar[str] = "PEP 751 lock file (pylock.toml, pylock.<name>.toml)"
 
     def sniff(self, path: Path) -> bool:
-        try:
-            if not path.is_file():
-                return False
-        except OSError:
-            return False
-        if _FILE_NAME.match(path.name):
-            return True
-        if path.suffix != ".toml":
-            return False
-        start = b"\n" + head(path)
-        return b"\nlock-version" in start and b"[[packages]]" in start
+        return sniff_file(
+            path,
+            named=lambda name: _FILE_NAME.match(name) is not None,
+            suffixes=(".toml",),
+            content=lambda start: b"\nlock-version" in b"\n" + start and b"[[packages]]" in start,
+        )
 
     def read(self, path: Path) -> Environment:
         doc = ls.load_lock(path, "packages")

@@ -32,13 +32,13 @@ from assay.environments.readers import _sbom
 from assay.environments.readers._files import (
     decode,
     digest,
-    head,
     optional_str,
     parse_json,
     read_bytes,
     require_list,
     require_mapping,
     require_str,
+    sniff_file,
 )
 
 SUPPORTED_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
@@ -59,6 +59,13 @@ _DEPENDENCY_OF = frozenset(
 _DOCUMENT = "SPDXRef-DOCUMENT"
 
 
+def _looks_like_spdx(start: bytes) -> bool:
+    if b'"spdxVersion"' in start or b'"SPDXRef-DOCUMENT"' in start:
+        return True
+    # SPDX 3 JSON-LD: recognised so that reading it says plainly it is not supported.
+    return b'"@context"' in start and b"spdx.org/rdf/3" in start
+
+
 class SpdxReader(EnvironmentReader):
     """Reads an SPDX 2.2/2.3 JSON document."""
 
@@ -66,21 +73,12 @@ class SpdxReader(EnvironmentReader):
     description: ClassVar[str] = "SPDX 2.2/2.3 JSON SBOM: its pypi and conda packages"
 
     def sniff(self, path: Path) -> bool:
-        try:
-            if not path.is_file():
-                return False
-        except OSError:
-            return False
-        name = path.name.lower()
-        if name.endswith(".spdx.json"):
-            return True
-        if not name.endswith((".json", ".jsonld")):
-            return False
-        start = head(path)
-        if b'"spdxVersion"' in start or b'"SPDXRef-DOCUMENT"' in start:
-            return True
-        # SPDX 3 JSON-LD: recognised so that reading it says plainly it is not supported.
-        return b'"@context"' in start and b"spdx.org/rdf/3" in start
+        return sniff_file(
+            path,
+            named=lambda name: name.lower().endswith(".spdx.json"),
+            suffixes=(".json", ".jsonld"),
+            content=_looks_like_spdx,
+        )
 
     def read(self, path: Path) -> Environment:
         raw = read_bytes(path)

@@ -32,7 +32,7 @@ from assay.environments.model import (
 )
 from assay.environments.ports import EnvironmentReader
 from assay.environments.readers import _lock_support as ls
-from assay.environments.readers._files import head
+from assay.environments.readers._files import sniff_file
 from assay.environments.readers._marker_paths import propagate, render
 
 _SOURCE_KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
@@ -214,16 +214,14 @@ class UvLockReader(EnvironmentReader):
     description: ClassVar[str] = "uv.lock universal lock file written by uv"
 
     def sniff(self, path: Path) -> bool:
-        try:
-            if not path.is_file():
-                return False
-        except OSError:
-            return False
-        if path.name == "uv.lock":
-            return True
-        start = head(path)
-        return (
-            b"\nversion = 1" in b"\n" + start and b"[[package]]" in start and b"source = {" in start
+        return sniff_file(
+            path,
+            named=lambda name: name == "uv.lock",
+            content=lambda start: (
+                b"\nversion = 1" in b"\n" + start
+                and b"[[package]]" in start
+                and b"source = {" in start
+            ),
         )
 
     def read(self, path: Path) -> Environment:
