@@ -55,7 +55,7 @@ def _timed(command: list[str]) -> tuple[float, int]:
     """Run ``command`` (output discarded), returning wall seconds and peak RSS (KiB)."""
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)  # noqa: S603
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         if status != 0:

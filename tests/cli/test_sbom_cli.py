@@ -127,6 +127,7 @@ def test_min_score_and_framework(tmp_path, capsys):
         ("{not json", "bad.json:1"),
         ('{"hello": 1}', "neither CycloneDX"),
         ("[]", "not a JSON object"),
+        ('<?xml version="1.0"?><bom/>', "XML SBOMs are not checked"),
     ],
 )
 def test_check_unreadable_input_exits_3(tmp_path, content, message, capsys):

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assay.environments.licenses import classifier_to_spdx, from_metadata, from_text, to_spdx
 
@@ -67,3 +69,10 @@ def test_from_text():
     assert lic is not None
     assert (lic.raw, lic.spdx, lic.origin) == ("BSD-3-Clause", "BSD-3-Clause", "conda")
     assert from_text("  ", "conda") is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.from_regex(r"[A-Za-z0-9 .,+()-]{1,40}", fullmatch=True))
+def test_to_spdx_never_raises(text):
+    result = to_spdx(text)
+    assert result is None or isinstance(result, str)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from assay.sbom.check import check_document
 from assay.sbom.context import SbomOptions
 from assay.sbom.generate import FORMATS, generate
 from assay.sbom.metadata import installed_details
@@ -124,3 +125,12 @@ def test_installed_env_is_operations_phase_with_licenses_and_suppliers(installed
     assert vcs[0]["url"].startswith("git+file://")
     assert "commit" in vcs[0]["comment"]
     assert {"name": "assay:hash:source", "value": "record"} in components["requests"]["properties"]
+
+
+@pytest.mark.parametrize("format_name", ["cyclonedx-json", "spdx-json", "spdx3-jsonld"])
+def test_every_package_is_in_the_graph(installed_env, format_name):
+    text = generate(installed_env, format_name, SbomOptions(author="J"))
+    report = check_document(json.loads(text))
+    assert len(report.components) == len(installed_env.packages)
+    assert report.coverage("dependencies") == 1.0
+    assert report.coverage("identifier") == 1.0

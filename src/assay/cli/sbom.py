@@ -131,6 +131,10 @@ def _load(path: Path) -> Any:
 
     if path.is_dir():
         raise ReaderError(path, "is a directory, not an SBOM file")
+    if path.is_file():
+        with path.open("rb") as handle:
+            if handle.read(256).lstrip().startswith(b"<"):
+                raise ReaderError(path, "XML SBOMs are not checked; check the JSON form")
     return load_json(path)
 
 
@@ -140,7 +144,7 @@ def _load(path: Path) -> Any:
 @click.option(
     "--min-score",
     type=click.FloatRange(0, 100),
-    help="Also fail when the NTIA score is below N (0-100).",
+    help="Also fail when the --framework score is below N (0-100).",
 )
 @click.option(
     "--framework",

@@ -74,12 +74,9 @@ def root_package(env: Environment) -> Package | None:
 
 
 def top_level(env: Environment) -> tuple[Package, ...]:
-    """What a synthetic root depends on: the requested packages, else those nothing needs."""
-    requested = tuple(p for p in env.packages if p.requested)
-    if requested:
-        return requested
+    """The roots of the graph: requested packages and packages nothing depends on."""
     needed = {d for p in env.packages for d in p.dependencies}
-    return tuple(p for p in env.packages if p.canonical_name not in needed)
+    return tuple(p for p in env.packages if p.requested or p.canonical_name not in needed)
 
 
 def document_name(env: Environment) -> str:

@@ -14,7 +14,6 @@ serializes and validates it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cyclonedx.exception.model import InvalidUriException
@@ -315,7 +314,3 @@ def package_properties(package: Package) -> list[Property]:
 def direct_refs(graph: ComponentGraph) -> list[BomRef]:
     """Refs of the packages the environment asked for directly (``requested``)."""
     return [c.bom_ref for p, c in graph.by_package if p.requested]
-
-
-def as_dependencies(refs: Iterable[BomRef]) -> list[Dependency]:
-    return [Dependency(ref=r) for r in refs]

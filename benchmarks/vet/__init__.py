@@ -1,0 +1,1 @@
+"""The vetting benchmark of issue 5: corpora, the GuardDog peer and the harness."""
