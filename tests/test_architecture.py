@@ -11,6 +11,8 @@ FRAMEWORKS = {"click", "rich", "httpx", "sqlite3", "sqlalchemy", "starlette", "u
 ADAPTERS = {
     "advisories/store.py": {"sqlite3"},
     "advisories/sync.py": {"httpx"},
+    "vetting/upstream.py": {"httpx"},
+    "vetting/upstream_projects.py": {"httpx"},
 }
 
 

@@ -125,7 +125,7 @@ def table(summaries: Sequence[Summary], reference: str | None = None) -> str:
                 str(s.errors),
                 _ms(s.median_seconds),
                 _ms(s.p95_seconds),
-                "n/a" if math.isnan(ratio) else f"{ratio:.1f}x",
+                "reference" if s is ref else "n/a" if math.isnan(ratio) else f"{ratio:.1f}x",
             ]
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]

@@ -6,6 +6,10 @@
 ``ASSAY_OSV_EXPORT_URL``  what ``assay db sync`` fetches: an OSV ``all.zip`` URL, a
                           ``file://`` URL or a local path (no default: set it to
                           your mirror of OSV's PyPI export)
+``ASSAY_INDEX_URL``       the upstream package index(es), space separated; otherwise
+                          pip's own configuration (``PIP_INDEX_URL``, ``pip config``)
+                          is used (resolved in :mod:`assay.vetting.index_config`)
+``ASSAY_POPULAR_PACKAGES``  the top-packages JSON the name checks compare against
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ class Settings:
     home: Path
     advisory_db: Path
     osv_export_url: str | None
+    popular_packages: Path | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -36,4 +41,9 @@ class Settings:
             home=home,
             advisory_db=database or home / "advisories.sqlite3",
             osv_export_url=env.get("ASSAY_OSV_EXPORT_URL") or None,
+            popular_packages=(
+                Path(env["ASSAY_POPULAR_PACKAGES"]).expanduser()
+                if env.get("ASSAY_POPULAR_PACKAGES")
+                else None
+            ),
         )

@@ -21,6 +21,7 @@ from assay.environments.model import (
     Origin,
     OriginKind,
     Package,
+    Party,
     Source,
 )
 from assay.environments.readers.artifact import ArtifactReader
@@ -38,6 +39,7 @@ origins = st.builds(
     path=texts,
     editable=st.booleans(),
 )
+parties = st.lists(st.builds(Party, name=texts, email=texts), max_size=3).map(tuple)
 packages = st.builds(
     Package,
     name=names,
@@ -62,6 +64,14 @@ packages = st.builds(
     dependencies=st.lists(names, max_size=3).map(tuple),
     platform=texts,
     build=texts,
+    summary=texts,
+    authors=parties,
+    maintainers=parties,
+    homepage=texts,
+    download_url=texts,
+    project_urls=st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=3).map(
+        tuple
+    ),
 )
 environments = st.builds(
     Environment,
@@ -99,6 +109,30 @@ def test_dumps_is_deterministic_and_digest_ignores_location():
     assert environment_digest(_env("a/uv.lock")) == environment_digest(_env("/elsewhere/uv.lock"))
     changed = Environment(source=_env("a").source, packages=(Package("requests", "2.32.0"),))
     assert environment_digest(changed) != environment_digest(_env("a"))
+
+
+def test_core_metadata_details_round_trip(tmp_path):
+    requests = Package(
+        "requests",
+        "2.31.0",
+        summary="Python HTTP for Humans.",
+        authors=(Party("Kenneth Reitz", "me@kennethreitz.org"),),
+        maintainers=(Party("Nate Prewitt", None), Party(None, "team@x.org")),
+        homepage="https://requests.readthedocs.io",
+        download_url="https://x.org/requests.tar.gz",
+        project_urls=(("Source", "https://github.com/psf/requests"), ("Docs", "https://d.org")),
+    )
+    env = Environment(source=Source("installed", "venv", "sha256:ab"), packages=(requests,))
+    text = dumps(env)
+    body = json.loads(text)["environment"]["packages"][0]
+    assert body["authors"] == [{"name": "Kenneth Reitz", "email": "me@kennethreitz.org"}]
+    assert body["maintainers"] == [{"name": "Nate Prewitt"}, {"email": "team@x.org"}]
+    assert body["project_urls"][0] == {"label": "Source", "url": "https://github.com/psf/requests"}
+    target = tmp_path / "env.json"
+    target.write_text(text)
+    assert ArtifactReader().read(target) == env
+    bare = json.loads(dumps(_env("uv.lock")))["environment"]["packages"][0]
+    assert not {"summary", "authors", "maintainers", "homepage", "project_urls"} & set(bare)
 
 
 def test_reader_loads_a_written_artifact(tmp_path):
@@ -145,6 +179,26 @@ def test_tampered_artifact_is_rejected(tmp_path):
                 },
             },
             "is not algorithm:hex",
+        ),
+        (
+            {
+                "schema": SCHEMA,
+                "environment": {
+                    "source": {"kind": "k", "path": "p", "digest": "d"},
+                    "packages": [{"name": "a", "authors": "Jane"}],
+                },
+            },
+            r"packages\[0\].authors must be a list of objects",
+        ),
+        (
+            {
+                "schema": SCHEMA,
+                "environment": {
+                    "source": {"kind": "k", "path": "p", "digest": "d"},
+                    "packages": [{"name": "a", "project_urls": [{"label": "Source"}]}],
+                },
+            },
+            r"packages\[0\].project_urls\[0\].url must be a string",
         ),
         ([], "artifact must be an object"),
     ],

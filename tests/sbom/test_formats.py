@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from assay.environments.model import Environment, Package, Party, Source
 from assay.sbom.check import check_document
 from assay.sbom.context import SbomOptions
 from assay.sbom.generate import FORMATS, generate
-from assay.sbom.metadata import installed_details
 from tests.sbom.conftest import GOLDEN
 from tests.sbom.support import assert_valid_cyclonedx, assert_valid_spdx2, load_spdx3
 
@@ -110,8 +110,7 @@ def test_cyclonedx_content(churn_env):
 
 
 def test_installed_env_is_operations_phase_with_licenses_and_suppliers(installed_env):
-    details = installed_details(installed_env)
-    bom = json.loads(generate(installed_env, "cyclonedx-json", SbomOptions(), details))
+    bom = json.loads(generate(installed_env, "cyclonedx-json", SbomOptions()))
     assert bom["metadata"]["lifecycles"] == [{"phase": "operations"}]
     components = {c["name"]: c for c in bom["components"]}
     assert components["editproj"]["licenses"] == [
@@ -134,3 +133,20 @@ def test_every_package_is_in_the_graph(installed_env, format_name):
     assert len(report.components) == len(installed_env.packages)
     assert report.coverage("dependencies") == 1.0
     assert report.coverage("identifier") == 1.0
+
+
+@pytest.mark.parametrize("format_name", ["cyclonedx-json", "spdx-json", "spdx3-jsonld"])
+def test_details_come_from_the_package(format_name):
+    package = Package(
+        "demo",
+        "1.0",
+        summary="A demo.",
+        maintainers=(Party("Jane Doe", "jane@x.org"),),
+        project_urls=(("Homepage", "https://demo.example.org/"),),
+    )
+    env = Environment(source=Source("pip-inspect", "x.json", "sha256:00"), packages=(package,))
+    text = generate(env, format_name, REPRODUCIBLE)
+    assert "A demo." in text
+    assert "Jane Doe" in text
+    assert "https://demo.example.org/" in text  # SPDX: the home page even without Home-page
+    assert check_document(json.loads(text)).coverage("supplier") == 1.0

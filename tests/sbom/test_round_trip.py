@@ -6,8 +6,8 @@ import pytest
 
 from assay.environments.readers import read_environment
 from assay.sbom.context import SbomOptions
+from assay.sbom.details import homepage_of
 from assay.sbom.generate import generate
-from assay.sbom.metadata import installed_details
 
 READERS = {"cyclonedx-json": ("bom.cdx.json", "cyclonedx"), "spdx-json": ("bom.spdx.json", "spdx")}
 
@@ -22,7 +22,7 @@ def test_round_trip_keeps_packages_hashes_and_licenses(request, tmp_path, format
     env = request.getfixturevalue(source)
     name, reader = READERS[format_name]
     path = tmp_path / name
-    path.write_text(generate(env, format_name, SbomOptions(), installed_details(env)))
+    path.write_text(generate(env, format_name, SbomOptions()))
     back = read_environment(path, reader)
     before, after = _index(env), _index(back)
     assert set(after) == set(before)
@@ -45,3 +45,17 @@ def test_round_trip_keeps_the_vcs_origin(installed_env, tmp_path):
         original.origin.kind,
         original.origin.commit,
     )
+
+
+@pytest.mark.parametrize("format_name", sorted(READERS))
+def test_round_trip_keeps_summaries_and_home_pages(installed_env, tmp_path, format_name):
+    name, reader = READERS[format_name]
+    path = tmp_path / name
+    path.write_text(generate(installed_env, format_name, SbomOptions()))
+    after = _index(read_environment(path, reader))
+    for key, package in _index(installed_env).items():
+        assert after[key].summary == package.summary, key
+        assert after[key].homepage == homepage_of(package), key
+        if format_name == "cyclonedx-json":  # SPDX 2.3 has a supplier, no authors
+            assert after[key].authors == package.authors, key
+    assert after[("requests", "2.34.2")].summary == "Python HTTP for Humans."

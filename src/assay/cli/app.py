@@ -25,6 +25,7 @@ _COMMANDS = {
     "osv-api": ("assay.cli.osv_api", "osv_api_command"),
     "sbom": ("assay.cli.sbom", "sbom_group"),
     "aibom": ("assay.cli.aibom", "aibom_command"),
+    "vet-name": ("assay.cli.vet_name", "vet_name_command"),
 }
 
 

@@ -105,7 +105,6 @@ def generate_command(
         )
     from assay.sbom.context import SbomOptions  # noqa: PLC0415
     from assay.sbom.generate import generate  # noqa: PLC0415
-    from assay.sbom.metadata import installed_details  # noqa: PLC0415
 
     env = read_environment(source, source_format)
     options = SbomOptions(
@@ -114,7 +113,7 @@ def generate_command(
         reproducible=reproducible,
     )
     spec = spec_version or "1.6"
-    text = generate(env, format_name, options, installed_details(env), spec)
+    text = generate(env, format_name, options, spec)
     if output is None:
         click.echo(text, nl=False)
         return

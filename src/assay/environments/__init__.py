@@ -7,6 +7,7 @@ from assay.environments.model import (
     Origin,
     OriginKind,
     Package,
+    Party,
     Source,
 )
 from assay.environments.ports import EnvironmentReader, ReaderError
@@ -19,6 +20,7 @@ __all__ = [
     "Origin",
     "OriginKind",
     "Package",
+    "Party",
     "ReaderError",
     "Source",
 ]

@@ -23,6 +23,7 @@ from assay.environments.model import (
     Origin,
     OriginKind,
     Package,
+    Party,
     Source,
 )
 from assay.environments.ports import ReaderError
@@ -38,6 +39,10 @@ class ArtifactError(ReaderError):
 
 def _drop_empty(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, (), [], {}, False)}
+
+
+def _party_to_dict(party: Party) -> dict[str, Any]:
+    return _drop_empty({"name": party.name, "email": party.email})
 
 
 def _package_to_dict(package: Package) -> dict[str, Any]:
@@ -83,6 +88,12 @@ def _package_to_dict(package: Package) -> dict[str, Any]:
             "dependencies": list(package.dependencies),
             "platform": package.platform,
             "build": package.build,
+            "summary": package.summary,
+            "authors": [_party_to_dict(p) for p in package.authors],
+            "maintainers": [_party_to_dict(p) for p in package.maintainers],
+            "homepage": package.homepage,
+            "download_url": package.download_url,
+            "project_urls": [{"label": k, "url": u} for k, u in package.project_urls],
         }
     ) | ({"requested": False} if package.requested is False else {})
 
@@ -167,6 +178,12 @@ class _Fields:
             raise self._fail(key, "a list of strings")
         return tuple(value)
 
+    def children(self, key: str) -> list[_Fields]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list):
+            raise self._fail(key, "a list of objects")
+        return [_Fields(self.path, f"{self.where}.{key}[{i}]", v) for i, v in enumerate(value)]
+
     def child(self, key: str) -> _Fields | None:
         value = self.data.get(key)
         return None if value is None else _Fields(self.path, f"{self.where}.{key}", value)
@@ -229,6 +246,17 @@ def _package_from(path: Path, index: int, data: Any) -> Package:
         dependencies=f.texts("dependencies"),
         platform=f.text("platform"),
         build=f.text("build"),
+        summary=f.text("summary"),
+        authors=tuple(Party(p.text("name"), p.text("email")) for p in f.children("authors")),
+        maintainers=tuple(
+            Party(p.text("name"), p.text("email")) for p in f.children("maintainers")
+        ),
+        homepage=f.text("homepage"),
+        download_url=f.text("download_url"),
+        project_urls=tuple(
+            (u.text("label", required=True) or "", u.text("url", required=True) or "")
+            for u in f.children("project_urls")
+        ),
     )
 
 

@@ -97,6 +97,19 @@ class License:
         return self.spdx or self.raw or ""
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Party:
+    """A person or organisation named in package metadata (an author or maintainer)."""
+
+    name: str | None = None
+    email: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """The name, else the email address."""
+        return self.name or self.email
+
+
 def _version_or_none(raw: str | None) -> Version | None:
     if raw is None:
         return None
@@ -113,7 +126,10 @@ class Package:
     ``version_raw`` is exactly what the source wrote (``None`` when the source
     does not pin a version, in which case ``specifier`` says what it asked for).
     ``dependencies`` are canonical names of the packages this one pulls in,
-    where the source knows the graph.
+    where the source knows the graph.  ``summary``, ``authors``,
+    ``maintainers``, ``homepage``, ``download_url`` and ``project_urls``
+    (label, URL in the order declared) come from core metadata, where the
+    source carries it (installed environments, pip's JSON, SBOMs).
     """
 
     name: str
@@ -132,6 +148,12 @@ class Package:
     dependencies: tuple[str, ...] = ()
     platform: str | None = None
     build: str | None = None
+    summary: str | None = None
+    authors: tuple[Party, ...] = ()
+    maintainers: tuple[Party, ...] = ()
+    homepage: str | None = None
+    download_url: str | None = None
+    project_urls: tuple[tuple[str, str], ...] = ()
     canonical_name: str = field(init=False)
     version: Version | None = field(init=False, compare=False, repr=False)
 

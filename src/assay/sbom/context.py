@@ -17,7 +17,6 @@ from packaging.utils import canonicalize_name
 from assay import __version__
 from assay.environments.artifact import environment_digest
 from assay.environments.model import Ecosystem, Environment, Package
-from assay.sbom.details import DetailsMap
 
 TOOL_NAME = "assay"
 TOOL_VERSION = __version__
@@ -83,15 +82,18 @@ def document_name(env: Environment) -> str:
     return env.name or source_name(env)
 
 
-def serial_uuid(env: Environment, options: SbomOptions, details: DetailsMap | None) -> uuid.UUID:
-    """A UUID derived from everything the document says, so the same input gives the same one."""
+def serial_uuid(env: Environment, options: SbomOptions) -> uuid.UUID:
+    """A UUID derived from everything the document says, so the same input gives the same one.
+
+    The environment digest covers the packages' metadata details too.
+    """
     digest = hashlib.sha256()
     for part in (
         environment_digest(env),
         TOOL_VERSION,
         options.author or "",
         options.timestamp.isoformat() if options.timestamp else "",
-        repr(sorted((details or {}).items())),
+        "[]",  # details were once a separate input: kept so earlier serial numbers stay valid
     ):
         digest.update(part.encode())
         digest.update(b"\0")

@@ -38,9 +38,9 @@ from cyclonedx.model.license import (
 from cyclonedx.spdx import is_supported_id
 from packageurl import PackageURL
 
-from assay.environments.model import Environment, License, Origin, OriginKind, Package
+from assay.environments.model import Environment, License, Origin, OriginKind, Package, Party
 from assay.sbom import iri
-from assay.sbom.details import DetailsMap, PackageDetails, Party, details_key, supplier_of
+from assay.sbom.details import supplier_of
 
 PROPERTY_PREFIX = "assay:"
 HASH_SOURCE_PROPERTY = "assay:hash:source"
@@ -107,27 +107,24 @@ class ComponentGraph:
         return tuple(c.bom_ref for p, c in self.by_package if p.canonical_name == canonical_name)
 
 
-def environment_components(
-    env: Environment, details: DetailsMap | None = None
-) -> tuple[list[Component], list[Dependency]]:
+def environment_components(env: Environment) -> tuple[list[Component], list[Dependency]]:
     """Every package of ``env`` as a CycloneDX component, and the dependency graph.
 
     Each component gets exactly one ``Dependency`` entry (empty when it depends on
     nothing), so the graph is complete for what the source knows.  The lists are in
     the environment's package order.
     """
-    graph = component_graph(env, details)
+    graph = component_graph(env)
     return list(graph.components), list(graph.dependencies)
 
 
-def component_graph(env: Environment, details: DetailsMap | None = None) -> ComponentGraph:
+def component_graph(env: Environment) -> ComponentGraph:
     """Like :func:`environment_components`, keeping which package became which component."""
-    details = details or {}
     taken: dict[str, int] = {}
     pairs: list[tuple[Package, Component]] = []
     for package in env.packages:
         ref = _unique_ref(package.purl, taken)
-        pairs.append((package, package_component(package, ref, details.get(details_key(package)))))
+        pairs.append((package, package_component(package, ref)))
     refs_by_name: dict[str, list[BomRef]] = {}
     for package, component in pairs:
         refs_by_name.setdefault(package.canonical_name, []).append(component.bom_ref)
@@ -159,16 +156,10 @@ def _unique_ref(purl: str, taken: dict[str, int]) -> str:
 def package_component(
     package: Package,
     ref: str | None = None,
-    details: PackageDetails | None = None,
     kind: ComponentType = ComponentType.LIBRARY,
 ) -> Component:
     """One package as a CycloneDX component (``bom-ref`` defaults to the purl)."""
-    vcs_urls = (
-        (package.origin.url,)
-        if package.origin.kind is OriginKind.VCS and package.origin.url
-        else ()
-    )
-    supplier = supplier_of(details, vcs_urls)
+    supplier = supplier_of(package)
     properties = package_properties(package)
     if supplier is not None:
         properties.append(Property(name="assay:supplier:source", value=supplier[1]))
@@ -178,12 +169,12 @@ def package_component(
         version=package.version_raw,
         bom_ref=ref or package.purl,
         purl=PackageURL.from_string(package.purl),
-        description=details.summary if details and details.summary else None,
+        description=package.summary or None,
         hashes=component_hashes(package),
         licenses=component_licenses(package.license),
         supplier=_entity(supplier[0]) if supplier else None,
-        authors=[_contact(p) for p in details.authors if p.label] if details else None,
-        external_references=external_references(package.origin, details, package.canonical_name),
+        authors=[_contact(p) for p in package.authors if p.label],
+        external_references=external_references(package),
         properties=properties,
     )
 
@@ -268,21 +259,19 @@ def origin_references(origin: Origin, canonical_name: str) -> list[ExternalRefer
     return []
 
 
-def external_references(
-    origin: Origin, details: PackageDetails | None, canonical_name: str = ""
-) -> list[ExternalReference]:
-    found = origin_references(origin, canonical_name)
-    if details is not None:
-        if details.homepage:
-            found.append(_reference(ExternalReferenceType.WEBSITE, details.homepage, "Home-page"))
-        if details.download_url:
-            found.append(
-                _reference(ExternalReferenceType.DISTRIBUTION, details.download_url, "Download-URL")
-            )
-        for label, url in details.project_urls:
-            key = "".join(c for c in label.lower() if c.isalnum())
-            kind = _URL_LABELS.get(key, ExternalReferenceType.OTHER)
-            found.append(_reference(kind, url, label))
+def external_references(package: Package) -> list[ExternalReference]:
+    """The origin's references, then the home page, download URL and project URLs."""
+    found = origin_references(package.origin, package.canonical_name)
+    if package.homepage:
+        found.append(_reference(ExternalReferenceType.WEBSITE, package.homepage, "Home-page"))
+    if package.download_url:
+        found.append(
+            _reference(ExternalReferenceType.DISTRIBUTION, package.download_url, "Download-URL")
+        )
+    for label, url in package.project_urls:
+        key = "".join(c for c in label.lower() if c.isalnum())
+        kind = _URL_LABELS.get(key, ExternalReferenceType.OTHER)
+        found.append(_reference(kind, url, label))
     return [r for r in found if r is not None]
 
 

@@ -26,7 +26,6 @@ from assay.environments.model import Environment
 from assay.sbom import context, validation
 from assay.sbom.context import SbomOptions
 from assay.sbom.cyclonedx import component_graph, package_component
-from assay.sbom.details import DetailsMap, details_key
 
 SPEC_VERSIONS: dict[str, SchemaVersion] = {
     "1.5": SchemaVersion.V1_5,
@@ -40,9 +39,9 @@ _PHASES = {
 }
 
 
-def build_bom(env: Environment, options: SbomOptions, details: DetailsMap | None = None) -> Bom:
+def build_bom(env: Environment, options: SbomOptions) -> Bom:
     """The environment as a CycloneDX Bom: components, graph and metadata."""
-    graph = component_graph(env, details)
+    graph = component_graph(env)
     root_package = context.root_package(env)
     components = list(graph.components)
     dependencies = list(graph.dependencies)
@@ -75,7 +74,7 @@ def build_bom(env: Environment, options: SbomOptions, details: DetailsMap | None
         components=components,
         dependencies=dependencies,
         metadata=metadata,
-        serial_number=context.serial_uuid(env, options, details),
+        serial_number=context.serial_uuid(env, options),
     )
 
 
@@ -94,13 +93,12 @@ def render(bom: Bom, spec: str = DEFAULT_SPEC, *, xml: bool = False) -> str:
 def cyclonedx_document(
     env: Environment,
     options: SbomOptions,
-    details: DetailsMap | None = None,
     *,
     spec: str = DEFAULT_SPEC,
     xml: bool = False,
 ) -> str:
     """Build, serialize and validate in one call."""
-    return render(build_bom(env, options, details), spec, xml=xml)
+    return render(build_bom(env, options), spec, xml=xml)
 
 
 __all__ = [
@@ -108,7 +106,6 @@ __all__ = [
     "SPEC_VERSIONS",
     "build_bom",
     "cyclonedx_document",
-    "details_key",
     "package_component",
     "render",
 ]

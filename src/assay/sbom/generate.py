@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from assay.environments.model import Environment
 from assay.sbom.context import SbomOptions
-from assay.sbom.details import DetailsMap
 
 FORMATS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx3-jsonld")
 CYCLONEDX_SPECS = ("1.5", "1.6", "1.7")
@@ -26,7 +25,6 @@ def generate(
     env: Environment,
     format_name: str = DEFAULT_FORMAT,
     options: SbomOptions | None = None,
-    details: DetailsMap | None = None,
     spec: str = DEFAULT_SPEC,
 ) -> str:
     """The SBOM text, already validated against its format's schema or model."""
@@ -34,15 +32,13 @@ def generate(
     if format_name in ("cyclonedx-json", "cyclonedx-xml"):
         from assay.sbom.cyclonedx_bom import cyclonedx_document  # noqa: PLC0415
 
-        return cyclonedx_document(
-            env, options, details, spec=spec, xml=format_name == "cyclonedx-xml"
-        )
+        return cyclonedx_document(env, options, spec=spec, xml=format_name == "cyclonedx-xml")
     if format_name == "spdx-json":
         from assay.sbom.spdx2 import spdx2_document  # noqa: PLC0415
 
-        return spdx2_document(env, options, details)
+        return spdx2_document(env, options)
     if format_name == "spdx3-jsonld":
         from assay.sbom.spdx3 import spdx3_document  # noqa: PLC0415
 
-        return spdx3_document(env, options, details)
+        return spdx3_document(env, options)
     raise ValueError(f"unknown SBOM format {format_name!r}")

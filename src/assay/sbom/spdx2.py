@@ -35,11 +35,11 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from spdx_tools.spdx.validation.uri_validators import validate_download_location
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
-from assay.environments.model import Environment, OriginKind
+from assay.environments.model import Environment, OriginKind, Party
 from assay.environments.model import Package as EnvPackage
 from assay.sbom import context
 from assay.sbom.context import SbomBuildError, SbomOptions
-from assay.sbom.details import DetailsMap, PackageDetails, Party, details_key, supplier_of
+from assay.sbom.details import homepage_of, supplier_of
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALGORITHMS = {
@@ -136,21 +136,8 @@ class _Licenses:
         return ref
 
 
-def _package(
-    package: EnvPackage,
-    ident: str,
-    details: PackageDetails | None,
-    licenses: _Licenses,
-) -> Package:
-    vcs = (
-        (package.origin.url,)
-        if package.origin.kind is OriginKind.VCS and package.origin.url
-        else ()
-    )
-    supplier = supplier_of(details, vcs)
-    homepage = details.homepage if details else None
-    if details and homepage is None:
-        homepage = next((u for k, u in details.project_urls if k.lower() == "homepage"), None)
+def _package(package: EnvPackage, ident: str, licenses: _Licenses) -> Package:
+    supplier = supplier_of(package)
     return Package(
         spdx_id=ident,
         name=package.name,
@@ -163,11 +150,11 @@ def _package(
             for h in package.hashes
             if h.algorithm in _ALGORITHMS
         ],
-        homepage=homepage,
+        homepage=homepage_of(package),
         license_concluded=SpdxNoAssertion(),
         license_declared=licenses.declared(package),
         copyright_text=SpdxNoAssertion(),
-        summary=details.summary if details else None,
+        summary=package.summary,
         comment=_comment(package),
         external_references=[
             ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", package.purl)
@@ -187,11 +174,8 @@ def _comment(package: EnvPackage) -> str | None:
     return "; ".join(parts) or None
 
 
-def build_document(
-    env: Environment, options: SbomOptions, details: DetailsMap | None = None
-) -> Document:
-    details = details or {}
-    serial = context.serial_uuid(env, options, details)
+def build_document(env: Environment, options: SbomOptions) -> Document:
+    serial = context.serial_uuid(env, options)
     name = context.document_name(env)
     creators = [Actor(ActorType.TOOL, f"{context.TOOL_NAME}-{context.TOOL_VERSION}")]
     if options.author:
@@ -217,7 +201,7 @@ def build_document(
     for package in env.packages:
         ident = spdx_id(f"Package-{package.canonical_name}-{package.version_raw or ''}", taken)
         ids.append((package, ident))
-        packages.append(_package(package, ident, details.get(details_key(package)), licenses))
+        packages.append(_package(package, ident, licenses))
     by_name: dict[str, list[str]] = {}
     for package, ident in ids:
         by_name.setdefault(package.canonical_name, []).append(ident)
@@ -268,7 +252,5 @@ def render(document: Document) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def spdx2_document(
-    env: Environment, options: SbomOptions, details: DetailsMap | None = None
-) -> str:
-    return render(build_document(env, options, details))
+def spdx2_document(env: Environment, options: SbomOptions) -> str:
+    return render(build_document(env, options))

@@ -22,11 +22,11 @@ from typing import Any
 
 from spdx_python_model import v3_0_1 as spdx
 
-from assay.environments.model import Environment, OriginKind
+from assay.environments.model import Environment
 from assay.environments.model import Package as EnvPackage
 from assay.sbom import context
 from assay.sbom.context import SbomBuildError, SbomOptions
-from assay.sbom.details import DetailsMap, PackageDetails, details_key, supplier_of
+from assay.sbom.details import homepage_of, supplier_of
 from assay.sbom.spdx2 import EPOCH, download_location
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.\-]+")
@@ -49,10 +49,9 @@ _HASHES = {
 
 
 class _Builder:
-    def __init__(self, env: Environment, options: SbomOptions, details: DetailsMap) -> None:
+    def __init__(self, env: Environment, options: SbomOptions) -> None:
         self.env = env
-        self.details = details
-        serial = context.serial_uuid(env, options, details)
+        serial = context.serial_uuid(env, options)
         self.base = f"urn:uuid:{serial}#"
         self.taken: set[str] = set()
         self.objects: list[Any] = []
@@ -94,13 +93,8 @@ class _Builder:
         self.objects.append(obj)
         return obj
 
-    def supplier(self, package: EnvPackage, details: PackageDetails | None) -> Any | None:
-        vcs = (
-            (package.origin.url,)
-            if package.origin.kind is OriginKind.VCS and package.origin.url
-            else ()
-        )
-        found = supplier_of(details, vcs)
+    def supplier(self, package: EnvPackage) -> Any | None:
+        found = supplier_of(package)
         if found is None:
             return None
         party, source = found
@@ -150,7 +144,6 @@ class _Builder:
         return element
 
     def package(self, package: EnvPackage) -> Any:
-        details = self.details.get(details_key(package))
         element = spdx.software_Package(
             spdxId=self.ident(f"Package-{package.canonical_name}-{package.version_raw or ''}"),
             name=package.name,
@@ -175,14 +168,11 @@ class _Builder:
         location = download_location(package)
         if isinstance(location, str):
             element.software_downloadLocation = location
-        if details is not None and details.summary:
-            element.summary = details.summary
-            homepage = details.homepage or next(
-                (u for k, u in details.project_urls if k.lower() == "homepage"), None
-            )
-            if homepage:
-                element.software_homePage = homepage
-        if (supplier := self.supplier(package, details)) is not None:
+        if package.summary:
+            element.summary = package.summary
+        if homepage := homepage_of(package):
+            element.software_homePage = homepage
+        if (supplier := self.supplier(package)) is not None:
             element.suppliedBy = supplier
         if package.hashes and package.hash_source is not None:
             element.comment = f"hashes from: {package.hash_source.value}"
@@ -200,11 +190,9 @@ class _Builder:
             )
 
 
-def build_objects(
-    env: Environment, options: SbomOptions, details: DetailsMap | None = None
-) -> list[Any]:
+def build_objects(env: Environment, options: SbomOptions) -> list[Any]:
     """Every SPDX 3 element of the document, the SpdxDocument first."""
-    b = _Builder(env, options, details or {})
+    b = _Builder(env, options)
     elements = [(p, b.package(p)) for p in env.packages]
     by_name: dict[str, list[Any]] = {}
     for package, element in elements:
@@ -276,7 +264,5 @@ def render(objects: list[Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def spdx3_document(
-    env: Environment, options: SbomOptions, details: DetailsMap | None = None
-) -> str:
-    return render(build_objects(env, options, details))
+def spdx3_document(env: Environment, options: SbomOptions) -> str:
+    return render(build_objects(env, options))

@@ -121,12 +121,12 @@ class ReadState:
     def admit(self, name: str, prefix: str) -> str | None:
         """The prefixed normalised path of an entry, or None (problem recorded)."""
         path, rejected = normalise_path(name)
-        if rejected is not None:
-            self.problems.append(
-                ArchiveProblem(rejected.kind, prefix + rejected.path, rejected.detail)
-            )
+        if path is None:
+            if rejected is not None:
+                self.problems.append(
+                    ArchiveProblem(rejected.kind, prefix + rejected.path, rejected.detail)
+                )
             return None
-        assert path is not None  # noqa: S101 - normalise_path returns one of the two
         if len(path) > self.limits.max_path_length:
             shown = prefix + path[:200] + "..."
             self.problem(INVALID_PATH, shown, f"path longer than {self.limits.max_path_length}")
@@ -279,8 +279,7 @@ class Inflater(io.RawIOBase):
         while True:
             decoder = self._decoder
             if decoder.eof:
-                self._end_of_stream(decoder)
-                if self._finished:
+                if self._end_of_stream(decoder):
                     return b""
                 continue
             chunk = b""
@@ -293,19 +292,22 @@ class Inflater(io.RawIOBase):
             if out:
                 return out
 
-    def _end_of_stream(self, decoder: _Decompressor) -> None:
-        """After one stream: start the next one (multi-stream files) or finish."""
+    def _end_of_stream(self, decoder: _Decompressor) -> bool:
+        """After one stream: start the next one (multi-stream files) or finish (True)."""
         self._pos -= len(decoder.unused_data)
         rest = self._data[self._pos :]
         magic, factory = _CODECS[self._codec]
         if bytes(rest[: len(magic)]) == magic:
             self._decoder = factory()
-            return
+            return False
         self._finished = True
-        if any(rest):  # zero padding is allowed, anything else is hidden data
+        if bytes(rest).count(0) != len(
+            rest
+        ):  # zero padding is allowed, anything else is hidden data
             self._state.problem(
                 TRAILING_DATA, self._path, f"{len(rest)} bytes after the compressed stream"
             )
+        return True
 
     def drain_trailing(self, tar_end: int) -> None:
         """Read to the end; non-zero bytes past ``tar_end`` are trailing data."""
@@ -318,5 +320,7 @@ class Inflater(io.RawIOBase):
             hidden += len(chunk) - chunk.count(0)
         if hidden:
             self._state.problem(
-                TRAILING_DATA, self._path, f"{hidden} non-zero bytes after the end-of-archive marker"
+                TRAILING_DATA,
+                self._path,
+                f"{hidden} non-zero bytes after the end-of-archive marker",
             )

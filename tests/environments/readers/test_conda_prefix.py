@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from assay.environments.model import Ecosystem, Environment, HashSource, OriginKind, Package
+from assay.environments.model import (
+    Ecosystem,
+    Environment,
+    HashSource,
+    OriginKind,
+    Package,
+    Party,
+)
 from assay.environments.ports import ReaderError
 from assay.environments.readers.conda_prefix import CondaPrefixReader, requested_names
 from assay.environments.readers.installed import InstalledReader
@@ -73,6 +80,7 @@ def test_conda_package_details(prefix: Path) -> None:
     assert (openssl.license.spdx, openssl.license.origin) == ("Apache-2.0", "conda-meta")
     assert openssl.installer == "conda"
     assert openssl.requested is True
+    assert openssl.authors == ()  # no python metadata: nothing to say
     assert openssl.dependencies == ("ca-certificates", "libgcc-ng")
     assert openssl.purl == (
         f"pkg:conda/openssl@3.0.13?build=h7f8727e_0&channel={MAIN}&subdir=linux-64"
@@ -107,6 +115,29 @@ def test_conda_package_details(prefix: Path) -> None:
         "openssl",
         "tzdata",
     )
+
+
+def test_conda_python_packages_get_details_from_their_metadata(prefix: Path) -> None:
+    env = READER.read(prefix)
+    numpy = _one(env, "numpy")
+    assert numpy.ecosystem is Ecosystem.CONDA
+    assert numpy.summary == "Fundamental package for array computing in Python"
+    assert numpy.maintainers == (Party("NumPy Developers", "numpy-discussion@python.org"),)
+    assert numpy.homepage == "https://numpy.org"
+    assert ("Source", "https://github.com/numpy/numpy") in numpy.project_urls
+    six = _one(env, "six")  # a conda-owned egg-info directory
+    assert six.authors == (Party("Benjamin Peterson", "benjamin@python.org"),)
+    (einsum,) = env.by_name("opt-einsum")  # installed by pip
+    assert einsum.ecosystem is Ecosystem.PYPI
+    assert einsum.summary
+
+
+def test_unreadable_conda_owned_metadata_is_noted(copied: Path) -> None:
+    (copied / SITE / "numpy-1.26.4.dist-info" / "METADATA").unlink()
+    env = READER.read(copied)
+    numpy = _one(env, "numpy")
+    assert numpy.summary is None
+    assert any("metadata of a conda package not read" in n for n in env.notes)
 
 
 def test_pip_package_in_prefix(prefix: Path) -> None:

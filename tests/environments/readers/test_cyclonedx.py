@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from assay.environments.model import Ecosystem, Hash, HashSource, OriginKind
+from assay.environments.model import Ecosystem, Hash, HashSource, OriginKind, Party
 from assay.environments.ports import ReaderError
 from assay.environments.readers._files import digest
 from assay.environments.readers.cyclonedx import CycloneDxReader
@@ -331,6 +331,22 @@ def test_license_names_and_repository_url(assets: Path, tmp_path: Path) -> None:
     (click_pkg,) = env.by_name("click")
     assert click_pkg.license is not None
     assert click_pkg.license.spdx == "ISC OR MIT"
+
+
+def test_summary_authors_and_home_page(assets: Path, tmp_path: Path) -> None:
+    doc = load(assets, "env-1.6.cdx.json")
+    six = component(doc, "six")
+    six["authors"] = [{"name": "Benjamin Peterson", "email": "benjamin@python.org"}, {}]
+    six["author"] = "Someone Else"
+    env = READER.read(write(tmp_path, doc))
+    (six_pkg,) = env.by_name("six")
+    assert six_pkg.summary == "Python 2 and 3 compatibility utilities"
+    assert six_pkg.authors == (
+        Party("Benjamin Peterson", "benjamin@python.org"),
+        Party("Someone Else", None),
+    )
+    (certifi,) = env.by_name("certifi")
+    assert certifi.homepage == "https://github.com/certifi/python-certifi"
 
 
 def test_without_graph_or_root_requested_is_unknown(assets: Path, tmp_path: Path) -> None:

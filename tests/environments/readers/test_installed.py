@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
-from assay.environments.model import Environment, HashSource, OriginKind, Package
+from assay.environments.model import Environment, HashSource, OriginKind, Package, Party
 from assay.environments.ports import ReaderError
 from assay.environments.readers.distinfo import parse_headers, read_distribution
 from assay.environments.readers.installed import InstalledReader
+from assay.environments.readers.pip_json import PipInspectReader
 
 SITE = "lib/python3.11/site-packages"
 READER = InstalledReader()
@@ -130,6 +131,39 @@ def test_egg_info(venv: Path) -> None:
     assert legacy.license.spdx == "LicenseRef-Public-Domain"
     # requires.txt: certifi always, urllib3 only for [tls], importlib-metadata only < 3.8
     assert legacy.dependencies == ("certifi",)
+
+
+def test_core_metadata_details(venv: Path) -> None:
+    env = READER.read(venv)
+    requests = _one(env, "requests")
+    assert requests.summary == "Python HTTP for Humans."
+    assert requests.authors == (Party("Kenneth Reitz", "me@kennethreitz.org"),)
+    assert requests.maintainers == (
+        Party("Ian Stapleton Cordasco", "graffatcolmingov@gmail.com"),
+        Party("Nate Prewitt", "nate.prewitt@gmail.com"),
+    )
+    assert requests.homepage is None
+    assert requests.project_urls == (
+        ("Documentation", "https://requests.readthedocs.io"),
+        ("Source", "https://github.com/psf/requests"),
+    )
+    setuptools = _one(env, "setuptools")
+    assert setuptools.homepage == "https://github.com/pypa/setuptools"
+    assert setuptools.authors == (Party("Python Packaging Authority", "distutils-sig@python.org"),)
+    assert setuptools.project_urls[0] == ("Documentation", "https://setuptools.pypa.io/")
+    assert _one(env, "wheelpkg").authors == ()
+
+
+def test_details_agree_with_committed_pip_inspect(venv: Path, assets: Path) -> None:
+    # pip serialises the same METADATA as JSON: both readers must find the same details
+    installed = READER.read(venv)
+    inspected = PipInspectReader().read(assets / "installed" / "pip-inspect.json")
+    assert len(installed.packages) == len(inspected.packages)
+    for package in installed.packages:
+        (other,) = inspected.by_name(package.name)
+        for field in ("summary", "authors", "maintainers", "homepage", "download_url"):
+            assert getattr(package, field) == getattr(other, field), (package.name, field)
+        assert package.project_urls == other.project_urls, package.name
 
 
 def test_agrees_with_committed_pip_inspect(venv: Path, assets: Path) -> None:

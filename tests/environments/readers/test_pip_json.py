@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from assay.environments.model import Hash, HashSource, OriginKind
+from assay.environments.model import Hash, HashSource, OriginKind, Party
 from assay.environments.ports import ReaderError
 from assay.environments.readers._files import digest
 from assay.environments.readers.pip_json import PipInspectReader, PipReportReader
@@ -94,6 +94,48 @@ def test_inspect(inspect_path: Path) -> None:
     assert wheel.origin.kind is OriginKind.DIRECTORY
     assert wheel.origin.path == "/tmp/pipreaders/dist/wheelpkg-0.2.0-py3-none-any.whl"
     assert wheel.hash_source is HashSource.REPORT
+
+
+def test_inspect_core_metadata_details(inspect_path: Path) -> None:
+    env = INSPECT.read(inspect_path)
+    (attrs,) = env.by_name("attrs")
+    assert attrs.summary == "Classes Without Boilerplate"
+    assert attrs.authors == (Party("Hynek Schlawack", "hs@ox.cx"),)
+    assert attrs.maintainers == ()
+    assert attrs.project_urls[2] == ("GitHub", "https://github.com/python-attrs/attrs")
+    (setuptools,) = env.by_name("setuptools")
+    assert setuptools.homepage == "https://github.com/pypa/setuptools"
+    assert setuptools.authors == (Party("Python Packaging Authority", "distutils-sig@python.org"),)
+    assert setuptools.project_urls == (
+        ("Documentation", "https://setuptools.pypa.io/"),
+        ("Changelog", "https://setuptools.pypa.io/en/stable/history.html"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("author", ["A"], "installed[0].metadata.author must be a string"),
+        ("project_url", "Source, https://x.example", "installed[0].metadata.project_url must be"),
+    ],
+)
+def test_bad_core_metadata_details(
+    tmp_path: Path, inspect_path: Path, key: str, value: object, message: str
+) -> None:
+    document = _document(inspect_path)
+    document["installed"][0]["metadata"][key] = value
+    with pytest.raises(ReaderError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        INSPECT.read(_dump(tmp_path, document))
+
+
+def test_report_core_metadata_details(report_path: Path) -> None:
+    env = REPORT.read(report_path)
+    (certifi,) = env.by_name("certifi")
+    assert certifi.summary == "Python package for providing Mozilla's CA Bundle."
+    assert certifi.authors == (Party("Kenneth Reitz", "me@kennethreitz.com"),)
+    assert certifi.homepage == "https://github.com/certifi/python-certifi"
+    (charset,) = env.by_name("charset-normalizer")
+    assert charset.maintainers == (Party("Ahmed R. TAHRI", "tahri.ahmed@proton.me"),)
 
 
 def test_report(report_path: Path) -> None:

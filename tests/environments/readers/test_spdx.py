@@ -138,6 +138,9 @@ def test_sbom4python_module_document(assets: Path) -> None:
     (idna,) = env.by_name("idna")
     assert idna.license is None
     assert idna.dependencies == ()
+    (certifi,) = env.by_name("certifi")
+    assert certifi.summary == "Python package for providing Mozilla's CA Bundle."
+    assert certifi.homepage == "https://github.com/certifi/python-certifi"
 
 
 def test_sbom4python_requirements_document(assets: Path) -> None:

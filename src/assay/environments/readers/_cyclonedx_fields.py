@@ -13,8 +13,8 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from assay.environments import licenses
-from assay.environments.model import Ecosystem, Hash, License, Origin, OriginKind
+from assay.environments import core_metadata, licenses
+from assay.environments.model import Ecosystem, Hash, License, Origin, OriginKind, Party
 from assay.environments.readers import _sbom
 from assay.environments.readers._files import (
     optional_str,
@@ -69,6 +69,29 @@ def external_refs(path: Path, value: Any, where: str) -> list[dict[str, Any]]:
         optional_str(path, ref.get("comment"), f"{where}.externalReferences comment")
         checked.append(ref)
     return checked
+
+
+def authors(path: Path, component: dict[str, Any], where: str) -> tuple[Party, ...]:
+    """``authors`` (1.6+: name and email) and the older free-text ``author``."""
+    found: list[Party] = []
+    for item in require_list(path, component.get("authors") or [], f"{where}.authors"):
+        contact = require_mapping(path, item, f"{where}.authors entry")
+        name = optional_str(path, contact.get("name"), f"{where}.authors name")
+        email = optional_str(path, contact.get("email"), f"{where}.authors email")
+        party = Party(core_metadata.meaningful(name), core_metadata.meaningful(email))
+        if party.label:
+            found.append(party)
+    author = core_metadata.meaningful(
+        optional_str(path, component.get("author"), f"{where}.author")
+    )
+    if author and not any(p.name == author for p in found):
+        found.append(Party(author, None))
+    return tuple(found)
+
+
+def homepage(refs: list[dict[str, Any]]) -> str | None:
+    """The first ``website`` reference."""
+    return next((r["url"] for r in refs if r.get("type") == "website"), None)
 
 
 def hashes(path: Path, value: Any, refs: list[dict[str, Any]], where: str) -> list[Hash]:
@@ -151,6 +174,13 @@ def license_of(path: Path, value: Any, where: str) -> License | None:
     if len(names) == 1 and spdx is None:
         return licenses.from_text(names[0], "sbom")
     return License(raw="; ".join(names), spdx=spdx, origin="sbom")
+
+
+def summary(description: str | None) -> str | None:
+    """The description as a package summary, unless it is a generator's requirement line."""
+    if description is None or description.startswith(_REQUIREMENTS_LINE):
+        return None
+    return core_metadata.meaningful(description)
 
 
 def requirement_line(description: str | None, name: str) -> tuple[str | None, str | None]:

@@ -3,7 +3,8 @@
 Conda-installed packages come from the records.  Python packages pip put into
 the prefix come from their ``*.dist-info`` directories; metadata directories
 that a conda record lists (or whose INSTALLER is ``conda``) belong to conda
-packages and are not counted twice.
+packages and are not counted twice; their headers give the conda package of
+the same name and version its summary, authors and links.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ from assay.environments.readers._files import (
     require_str,
 )
 from assay.environments.readers.distinfo import (
+    CoreDetails,
     Distribution,
     duplicate_notes,
     find_site_dirs,
     is_metadata_dir,
     link_dependencies,
     metadata_entries,
+    read_core_details,
     read_distribution,
     read_installer,
 )
@@ -259,9 +262,13 @@ class CondaPrefixReader(EnvironmentReader):
             value = parse_json(record_path, decode(record_path, raw))
             records.append(_parse_record(record_path, value, requested))
 
-        distributions = self._pip_distributions(path, records, notes)
+        owned_details: dict[tuple[str, str | None], CoreDetails] = {}
+        distributions = self._pip_distributions(path, records, notes, owned_details)
         for dist in distributions:
             files.extend(dist.files)
+        for core in owned_details.values():
+            files.extend(core.files)
+        records = self._with_details(records, owned_details)
 
         conda_names = {r.package.canonical_name for r in records}
         installed = conda_names | {d.package.canonical_name for d in distributions}
@@ -306,9 +313,30 @@ class CondaPrefixReader(EnvironmentReader):
         return packages
 
     @staticmethod
+    def _with_details(
+        records: list[_Record],
+        owned: dict[tuple[str, str | None], CoreDetails],
+    ) -> list[_Record]:
+        """Records with the details of the conda-owned metadata of the same name and version."""
+        found: list[_Record] = []
+        for record in records:
+            package = record.package
+            core = owned.get((canonicalize_name(package.name), package.version_raw))
+            found.append(
+                record
+                if core is None
+                else replace(record, package=replace(package, **core.details))
+            )
+        return found
+
+    @staticmethod
     def _pip_distributions(
-        prefix: Path, records: list[_Record], notes: list[str]
+        prefix: Path,
+        records: list[_Record],
+        notes: list[str],
+        owned_details: dict[tuple[str, str | None], CoreDetails],
     ) -> list[Distribution]:
+        """Distributions pip installed; conda-owned metadata's details go to ``owned_details``."""
         owned = {d for r in records for d in r.owned}
         conda_names = {r.package.canonical_name for r in records}
         distributions: list[Distribution] = []
@@ -316,12 +344,20 @@ class CondaPrefixReader(EnvironmentReader):
             rel_root = site.relative_to(prefix).as_posix()
             for entry in metadata_entries(site):
                 rel = f"{rel_root}/{entry.name}"
-                if rel in owned:
-                    continue
-                if entry.is_dir() and read_installer(entry) == "conda":
+                conda_owned = rel in owned
+                if not conda_owned and entry.is_dir() and read_installer(entry) == "conda":
                     # conda's own python package whose record does not list this directory
                     if canonicalize_name(entry.name.split("-", 1)[0]) not in conda_names:
                         notes.append(f"{rel} says INSTALLER conda but no conda-meta record has it")
+                    conda_owned = True
+                if conda_owned:
+                    try:
+                        core = read_core_details(entry, rel_root)
+                    except ReaderError as exc:
+                        notes.append(f"metadata of a conda package not read: {exc}")
+                        continue
+                    if core is not None:
+                        owned_details.setdefault((core.canonical_name, core.version), core)
                     continue
                 distributions.append(read_distribution(entry, rel_root))
         return distributions

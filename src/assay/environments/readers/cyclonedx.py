@@ -28,6 +28,7 @@ from assay.environments.model import (
     License,
     Origin,
     Package,
+    Party,
     Source,
 )
 from assay.environments.ports import EnvironmentReader, ReaderError
@@ -70,6 +71,9 @@ class _Entry:
     platform: str | None = None
     build: str | None = None
     is_root: bool = False
+    summary: str | None = None
+    authors: tuple[Party, ...] = ()
+    homepage: str | None = None
 
 
 def _looks_like_cyclonedx(start: bytes) -> bool:
@@ -192,6 +196,8 @@ class _Reading:
             platform=facts.platform if facts else None,
             build=facts.build if facts else None,
             is_root=is_root,
+            authors=fields.authors(path, component, where),
+            homepage=fields.homepage(refs),
         )
         entry.hashes.extend(fields.hashes(path, component.get("hashes"), refs, where))
         for key, value in props:
@@ -199,10 +205,11 @@ class _Reading:
                 entry.extras.append(value)
             elif key == "uv:package:marker":
                 entry.markers = value
+        description = optional_str(path, component.get("description"), f"{where}.description")
         if entry.version is None:
-            description = optional_str(path, component.get("description"), f"{where}.description")
             entry.specifier, marker = fields.requirement_line(description, name)
             entry.markers = entry.markers or marker
+        entry.summary = fields.summary(description)
         self.entries.append(entry)
 
     def _identify(
@@ -273,6 +280,9 @@ class _Reading:
                     dependencies=tuple(d for d in deps if d != canonicalize_name(entry.name)),
                     platform=entry.platform,
                     build=entry.build,
+                    summary=entry.summary,
+                    authors=entry.authors,
+                    homepage=entry.homepage,
                 )
             )
         unpinned = [_sbom.label(p.name, p.specifier) for p in packages if not p.pinned]

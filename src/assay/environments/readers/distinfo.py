@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from assay.environments import licenses
+from assay.environments import core_metadata, licenses
 from assay.environments.graph import requirement_edges
 from assay.environments.model import Hash, HashSource, Origin, OriginKind, Package
 from assay.environments.ports import ReaderError
@@ -32,7 +32,22 @@ SITE_DIR_NAMES = ("site-packages", "dist-packages")
 
 # Core metadata fields this module uses; every other header is skipped unparsed.
 _WANTED = frozenset(
-    {"name", "version", "license-expression", "license", "classifier", "requires-dist"}
+    {
+        "name",
+        "version",
+        "license-expression",
+        "license",
+        "classifier",
+        "requires-dist",
+        "summary",
+        "author",
+        "author-email",
+        "maintainer",
+        "maintainer-email",
+        "home-page",
+        "download-url",
+        "project-url",
+    }
 )
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
@@ -129,6 +144,20 @@ def _egg_requires(text: str) -> Iterator[str]:
 def _first(fields: Mapping[str, list[str]], key: str) -> str | None:
     values = fields.get(key)
     return values[0] if values else None
+
+
+def metadata_details(fields: Mapping[str, list[str]]) -> core_metadata.Details:
+    """Summary, authors, maintainers and links from parsed headers (see :func:`parse_headers`)."""
+    return core_metadata.details(
+        summary=_first(fields, "summary"),
+        author=_first(fields, "author"),
+        author_email=_first(fields, "author-email"),
+        maintainer=_first(fields, "maintainer"),
+        maintainer_email=_first(fields, "maintainer-email"),
+        home_page=_first(fields, "home-page"),
+        download_url=_first(fields, "download-url"),
+        project_url=fields.get("project-url", ()),
+    )
 
 
 class _MetaFiles:
@@ -233,8 +262,38 @@ def read_distribution(meta: Path, rel_root: str) -> Distribution:
             _first(fields, "license"),
             fields.get("classifier", ()),
         ),
+        **metadata_details(fields),
     )
     return Distribution(package=package, requires=requires, files=tuple(files.files), location=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreDetails:
+    """The core-metadata details of a metadata directory read for them alone."""
+
+    canonical_name: str
+    version: str | None
+    details: core_metadata.Details
+    files: tuple[tuple[str, bytes], ...]
+
+
+def read_core_details(meta: Path, rel_root: str) -> CoreDetails | None:
+    """Name, version and details of a metadata directory whose package another record owns.
+
+    None when the metadata has no name.  Reading errors raise :class:`ReaderError`.
+    """
+    files = _MetaFiles(meta, f"{rel_root}/{meta.name}" if rel_root else meta.name)
+    metadata_path, raw = files.metadata()
+    fields = parse_headers(metadata_path, raw)
+    name = _first(fields, "name")
+    if not name:
+        return None
+    return CoreDetails(
+        canonical_name=canonicalize_name(name),
+        version=_first(fields, "version"),
+        details=metadata_details(fields),
+        files=tuple(files.files),
+    )
 
 
 _PYTHON_DIR = re.compile(r"^python(\d+)\.(\d+)[a-z]*$")

@@ -9,6 +9,7 @@ present; the extras a package is installed with are the report's
 ``direct_url`` (PEP 610); without one, a package installed by pip or uv came
 from an index (PEP 610 says a direct URL is always recorded), otherwise the
 origin is unknown.  Report hashes come from ``download_info.archive_info``.
+Summary, authors, maintainers and links come from the same metadata object.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from assay.environments import licenses
+from assay.environments import core_metadata, licenses
 from assay.environments.graph import requirement_edges
 from assay.environments.model import (
     Environment,
@@ -71,10 +72,17 @@ def _str_list(path: Path, value: Any, what: str) -> tuple[str, ...]:
     return tuple(require_str(path, item, f"{what}[{i}]") for i, item in enumerate(items))
 
 
-def _metadata(
-    path: Path, value: Any, what: str
-) -> tuple[str, str, tuple[str, ...], License | None]:
-    """Name, version, requires_dist and license of a JSON core-metadata object."""
+@dataclass(frozen=True, slots=True)
+class _Metadata:
+    name: str
+    version: str
+    requires: tuple[str, ...]
+    license: License | None
+    details: core_metadata.Details
+
+
+def _metadata(path: Path, value: Any, what: str) -> _Metadata:
+    """Name, version, requires_dist, license and details of a JSON core-metadata object."""
     meta = require_mapping(path, value, what)
     name = require_str(path, meta.get("name"), f"{what}.name")
     version = require_str(path, meta.get("version"), f"{what}.version")
@@ -86,7 +94,21 @@ def _metadata(
         optional_str(path, meta.get("license"), f"{what}.license"),
         _str_list(path, meta.get("classifier"), f"{what}.classifier"),
     )
-    return name, version, requires, license_
+
+    def text(key: str) -> str | None:
+        return optional_str(path, meta.get(key), f"{what}.{key}")
+
+    details = core_metadata.details(
+        summary=text("summary"),
+        author=text("author"),
+        author_email=text("author_email"),
+        maintainer=text("maintainer"),
+        maintainer_email=text("maintainer_email"),
+        home_page=text("home_page"),
+        download_url=text("download_url"),
+        project_url=_str_list(path, meta.get("project_url"), f"{what}.project_url"),
+    )
+    return _Metadata(name, version, requires, license_, details)
 
 
 def _environment(path: Path, document: dict[str, Any]) -> dict[str, str]:
@@ -205,9 +227,7 @@ class PipInspectReader(EnvironmentReader):
         for index, raw in enumerate(installed):
             what = f"installed[{index}]"
             item = require_mapping(path, raw, what)
-            name, version, requires, license_ = _metadata(
-                path, item.get("metadata"), f"{what}.metadata"
-            )
+            meta = _metadata(path, item.get("metadata"), f"{what}.metadata")
             installer = optional_str(path, item.get("installer"), f"{what}.installer")
             hashes: tuple[Hash, ...] = ()
             if item.get("direct_url") is not None:
@@ -217,16 +237,17 @@ class PipInspectReader(EnvironmentReader):
             else:
                 origin = Origin(kind=OriginKind.UNKNOWN)
             package = Package(
-                name=name,
-                version_raw=version,
+                name=meta.name,
+                version_raw=meta.version,
                 hashes=hashes,
                 hash_source=HashSource.REPORT if hashes else None,
                 origin=origin,
                 installer=installer.strip() if installer else None,
                 requested=_optional_bool(path, item.get("requested"), f"{what}.requested"),
-                license=license_,
+                license=meta.license,
+                **meta.details,
             )
-            dists.append(_Dist(package, requires, ()))
+            dists.append(_Dist(package, meta.requires, ()))
         return _build(path, data, document, format_name=self.format_name, dists=dists, notes=[])
 
 
@@ -246,28 +267,27 @@ class PipReportReader(EnvironmentReader):
         for index, raw in enumerate(install):
             what = f"install[{index}]"
             item = require_mapping(path, raw, what)
-            name, version, requires, license_ = _metadata(
-                path, item.get("metadata"), f"{what}.metadata"
-            )
+            meta = _metadata(path, item.get("metadata"), f"{what}.metadata")
             origin, hashes = from_direct_url(
                 path, item.get("download_info"), f"{what}.download_info"
             )
             if not _optional_bool(path, item.get("is_direct"), f"{what}.is_direct"):
                 origin = Origin(kind=OriginKind.INDEX)  # the URL is an index's file, not a request
             if _optional_bool(path, item.get("is_yanked"), f"{what}.is_yanked"):
-                yanked.append(f"{name} {version}")
+                yanked.append(f"{meta.name} {meta.version}")
             package = Package(
-                name=name,
-                version_raw=version,
+                name=meta.name,
+                version_raw=meta.version,
                 hashes=hashes,
                 hash_source=HashSource.REPORT if hashes else None,
                 origin=origin,
                 installer="pip",
                 requested=_optional_bool(path, item.get("requested"), f"{what}.requested"),
-                license=license_,
+                license=meta.license,
+                **meta.details,
             )
             extras = _str_list(path, item.get("requested_extras"), f"{what}.requested_extras")
-            dists.append(_Dist(package, requires, extras))
+            dists.append(_Dist(package, meta.requires, extras))
         notes = (
             [f"pip would install yanked release(s): {', '.join(sorted(yanked))}"] if yanked else []
         )

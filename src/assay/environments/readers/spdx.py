@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from packageurl import PackageURL
 
-from assay.environments import licenses
+from assay.environments import core_metadata, licenses
 from assay.environments.model import (
     Environment,
     Hash,
@@ -177,6 +177,10 @@ class _Reading:
             license=_license(path, entry, where),
             platform=facts.platform,
             build=facts.build,
+            summary=core_metadata.meaningful(
+                optional_str(path, entry.get("summary"), f"{where}.summary")
+            ),
+            homepage=_stated(optional_str(path, entry.get("homepage"), f"{where}.homepage")),
         )
 
     def relationships(self, data: dict[str, Any]) -> list[str]:
@@ -258,6 +262,12 @@ class _Reading:
         if root in self.kept:
             return self.kept[root].name
         return self.names.get(root)
+
+
+def _stated(value: str | None) -> str | None:
+    """A value unless it is SPDX's NOASSERTION or NONE (or a placeholder)."""
+    value = core_metadata.meaningful(value)
+    return None if value is None or value.upper() in ("NOASSERTION", "NONE") else value
 
 
 def _purls(path: Path, value: Any, where: str) -> list[PackageURL]:

@@ -1,0 +1,388 @@
+"""Facts about one Python file from a single pass over its AST (never compiled or run).
+
+:func:`read_source` parses with :func:`ast.parse` only, within a size limit, and
+turns ``SyntaxError`` (Python 2 code is common in old sdists), ``RecursionError``
+and oversized files into a reason instead of an exception.  :class:`_Collector`
+walks the tree once and records what the rules need:
+
+* imports with their aliases (``import base64 as b`` binds ``b`` to ``base64``);
+* every call with its dotted name resolved through those aliases
+  (``b.b64decode`` -> ``base64.b64decode``), through ``__import__('os')`` and
+  ``importlib.import_module('os')``, and through ``getattr(os, 'sys' + 'tem')``
+  with constant folding of the attribute name (``hidden`` marks such calls);
+* what flows into each call's first argument (``origins``): decoded data,
+  downloaded data, a local file's content, or only literals, following simple
+  assignments (``x = b64decode(...)`` then ``exec(x)``) module-wide;
+* string constants with their lines, and whether each call runs at module top
+  level (on import, or on install for ``setup.py``) or inside a function.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024  # larger .py files are reported, not parsed
+
+# What a call's result is, by resolved name (prefix match on the dotted name).
+DECODERS = (
+    "base64.",
+    "zlib.decompress",
+    "bz2.decompress",
+    "lzma.decompress",
+    "gzip.decompress",
+    "codecs.decode",
+    "binascii.",
+    "bytes.fromhex",
+    "marshal.loads",
+    "bytearray.fromhex",
+)
+DOWNLOADERS = (
+    "urllib.request.urlopen",
+    "urllib.request.urlretrieve",
+    "urllib.urlopen",
+    "urllib2.urlopen",
+    "requests.get",
+    "requests.post",
+    "requests.request",
+    "requests.Session",
+    "httpx.get",
+    "httpx.post",
+    "httpx.Client",
+    "urllib3.PoolManager",
+    "http.client.HTTPConnection",
+    "http.client.HTTPSConnection",
+    "socket.socket",
+    "socket.create_connection",
+)
+FILE_READERS = ("open", "io.open", "pathlib.Path", "codecs.open", "os.path.join", "Path")
+
+DECODED = "decoded"
+DOWNLOADED = "downloaded"
+LOCAL_FILE = "local-file"
+CHR_CHAIN = "chr-chain"
+COMPUTED = "computed"  # neither a literal nor one of the origins above
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call site: the resolved dotted name (None when the callee is computed)."""
+
+    name: str | None
+    line: int
+    top_level: bool  # not inside a def/lambda: runs when the module runs
+    function: str | None  # the enclosing def, if any
+    literal_args: bool  # every argument is a constant (or there are none)
+    origins: frozenset[str]  # what flows into the first argument
+    hidden: bool  # the name was only found through __import__/getattr/import_module
+    first_arg: str | None  # the first argument when it is a (folded) string constant
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    """Everything a rule reads about one module."""
+
+    path: str
+    aliases: dict[str, str] = field(default_factory=dict)
+    imports: set[str] = field(default_factory=set)  # full dotted names imported
+    calls: list[Call] = field(default_factory=list)
+    strings: list[tuple[str, int]] = field(default_factory=list)
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> resolved bases
+    top_level_kinds: list[tuple[str, int]] = field(default_factory=list)  # statement type, line
+    env_bulk_reads: list[int] = field(default_factory=list)  # lines reading all of os.environ
+    lines: tuple[str, ...] = ()
+    reached: frozenset[str] = frozenset()  # functions that top-level code calls
+
+    def snippet(self, line: int) -> str:
+        if 1 <= line <= len(self.lines):
+            text = self.lines[line - 1].strip()
+            return text if len(text) <= 160 else text[:157] + "..."
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """Why a file was not analysed as Python."""
+
+    reason: str
+    line: int = 0
+    python2: bool = False
+
+
+def read_source(path: str, data: bytes) -> ModuleFacts | Unparsed:
+    """The facts of one file, or why it could not be parsed (never raises for content)."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return Unparsed(f"larger than {MAX_SOURCE_BYTES} bytes: not parsed")
+    text = data.decode("utf-8", errors="replace")
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        python2 = _looks_like_python2(text)
+        return Unparsed(f"syntax error: {exc.msg}", exc.lineno or 0, python2)
+    except (RecursionError, ValueError, MemoryError) as exc:
+        return Unparsed(f"not parseable: {type(exc).__name__}")
+    facts = ModuleFacts(path=path, lines=tuple(text.splitlines()))
+    try:
+        _Collector(facts).run(tree)
+    except RecursionError:
+        return Unparsed("nested too deeply to analyse")
+    return facts
+
+
+def _looks_like_python2(text: str) -> bool:
+    markers = ("print ", "except Exception, ", "exec ", "ur'", 'ur"', "0777", "<>")
+    return any(m in text for m in markers)
+
+
+def fold_string(node: ast.expr, depth: int = 0) -> str | None:
+    """The value of a constant string expression ('a' + 'b', ''.join([...]), s[::-1], chr(n))."""
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = fold_string(node.left, depth + 1), fold_string(node.right, depth + 1)
+        return left + right if left is not None and right is not None else None
+    if isinstance(node, ast.JoinedStr):
+        parts = [fold_string(v, depth + 1) for v in node.values]
+        return "".join(p for p in parts if p is not None) if None not in parts else None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        inner = fold_string(node.value, depth + 1)
+        step = node.slice.step
+        if inner is not None and isinstance(step, ast.Constant) and step.value == -1:
+            return inner[::-1]
+        return None
+    if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
+        func, arg = node.func, node.args[0]
+        if isinstance(func, ast.Name) and func.id == "chr" and isinstance(arg, ast.Constant):
+            value = arg.value
+            return chr(value) if isinstance(value, int) and 0 <= value < 0x110000 else None
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "join"
+            and isinstance(func.value, ast.Constant)
+            and isinstance(func.value.value, str)
+            and isinstance(arg, ast.List | ast.Tuple)
+        ):
+            parts = [fold_string(e, depth + 1) for e in arg.elts]
+            return func.value.value.join(p for p in parts if p is not None)
+    return None
+
+
+SINKS = frozenset(
+    {
+        "exec",
+        "eval",
+        "compile",
+        "marshal.loads",
+        "__import__",
+        "importlib.import_module",
+        "builtins.exec",
+        "builtins.eval",
+        "types.FunctionType",
+    }
+)
+_ARGUMENT_ROOTS = frozenset({"subprocess", "os", "pty", "commands", "asyncio", *SINKS})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _main_guard(node: ast.If) -> bool:
+    test = node.test
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+    )
+
+
+class _Collector:
+    """The one pass over a module's tree (an explicit stack: no recursion, source order)."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.assigned: dict[str, list[ast.expr]] = {}
+        self.defined: set[str] = set()
+
+    def run(self, tree: ast.Module) -> None:
+        for statement in tree.body:
+            self.facts.top_level_kinds.append((type(statement).__name__, statement.lineno))
+        stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+        while stack:
+            node, function = stack.pop()
+            if isinstance(node, ast.Call):
+                self.call(node, function)
+            elif isinstance(node, ast.Constant):
+                self.constant(node)
+            elif isinstance(node, ast.Assign):
+                self.assign(node)
+            elif isinstance(node, _FUNCTIONS):
+                function = getattr(node, "name", "<lambda>")
+                if function != "<lambda>":
+                    self.defined.add(function)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                self.import_(node)
+            elif isinstance(node, ast.ClassDef):
+                bases = tuple(self.resolve(b)[0] or "" for b in node.bases)
+                self.facts.classes[node.name] = bases
+            elif isinstance(node, ast.If) and function is None and _main_guard(node):
+                stack.extend((child, "__main__") for child in reversed(node.body))
+                continue
+            stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
+        self.facts.reached = self._reached()
+
+    def _reached(self) -> frozenset[str]:
+        """Functions of this module that its top-level code calls (transitively)."""
+        callees: dict[str | None, set[str]] = {}
+        for call in self.facts.calls:
+            if call.name in self.defined:
+                callees.setdefault(call.function if not call.top_level else None, set()).add(
+                    call.name
+                )
+        reached: set[str] = set()
+        todo = list(callees.get(None, ()))
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo.extend(callees.get(name, ()))
+        return frozenset(reached)
+
+    # --- imports and assignments --------------------------------------------------------
+    def import_(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.facts.imports.add(alias.name)
+                if alias.asname:
+                    self.facts.aliases[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    self.facts.aliases.setdefault(top, top)
+            return
+        module = ("." * node.level) + (node.module or "")
+        for alias in node.names:
+            full = f"{module}.{alias.name}" if module else alias.name
+            self.facts.imports.add(full)
+            self.facts.aliases[alias.asname or alias.name] = full
+
+    def assign(self, node: ast.Assign) -> None:
+        value = node.value
+        for target in node.targets:
+            if not isinstance(target, ast.Name):
+                continue
+            self.assigned.setdefault(target.id, []).append(value)
+            if isinstance(value, ast.Call):
+                module = self._import_target(value)
+                if module:
+                    self.facts.aliases[target.id] = module
+            elif isinstance(value, ast.Name | ast.Attribute):
+                resolved = self.resolve(value)[0]
+                if resolved and resolved != target.id:
+                    self.facts.aliases.setdefault(target.id, resolved)
+
+    def origins(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> set[str]:
+        """What an expression's value may come from (empty: only literals)."""
+        found: set[str] = set()
+        chr_calls = 0
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                found.add(COMPUTED)
+                if sub.id in self.assigned and sub.id not in seen and len(seen) < 8:
+                    for value in self.assigned[sub.id][:8]:
+                        found |= self.origins(value, seen | {sub.id})
+            elif isinstance(sub, ast.Call):
+                name = self.resolve(sub.func)[0] or ""
+                chr_calls += name == "chr"
+                found.add(_call_origin(name))
+            elif isinstance(sub, ast.Attribute):
+                found.add(COMPUTED)
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
+                step = sub.slice.step
+                if isinstance(step, ast.Constant) and step.value == -1:
+                    found.add(DECODED)
+        if chr_calls >= 4:
+            found.add(CHR_CHAIN)
+        return found
+
+    # --- names --------------------------------------------------------------------------
+    def _import_target(self, call: ast.Call) -> str | None:
+        """'os' for __import__('os') or importlib.import_module('os')."""
+        func = self.resolve(call.func)[0]
+        if func in {"__import__", "importlib.import_module"} and call.args:
+            return fold_string(call.args[0])
+        return None
+
+    def resolve(self, node: ast.expr) -> tuple[str | None, bool]:
+        """The dotted name an expression refers to, and whether it was hidden."""
+        if isinstance(node, ast.Name):
+            return self.facts.aliases.get(node.id, node.id), False
+        if isinstance(node, ast.Attribute):
+            base, hidden = self.resolve(node.value)
+            return (f"{base}.{node.attr}" if base else None), hidden
+        if isinstance(node, ast.Call):
+            module = self._import_target(node)
+            if module:
+                return module, True
+            func = node.func
+            if (
+                isinstance(func, ast.Name)
+                and func.id == "getattr"
+                and len(node.args) >= 2
+                and (attr := fold_string(node.args[1])) is not None
+            ):
+                base, _ = self.resolve(node.args[0])
+                return (f"{base}.{attr}" if base else None), True
+        return None, False
+
+    # --- calls and constants ------------------------------------------------------------
+    def call(self, node: ast.Call, function: str | None) -> None:
+        name, hidden = self.resolve(node.func)
+        first = node.args[0] if node.args else None
+        literal, text, origins = True, None, frozenset[str]()
+        if name is not None and (name in SINKS or name.split(".")[0] in _ARGUMENT_ROOTS):
+            args = [*node.args, *(k.value for k in node.keywords)]
+            literal = all(fold_string(a) is not None or _constant(a) for a in args)
+            text = _command_text(first) if first is not None else None
+            if name in SINKS and first is not None:
+                origins = frozenset(self.origins(first))
+        self.facts.calls.append(
+            Call(name, node.lineno, function is None, function, literal, origins, hidden, text)
+        )
+        if name in {"dict", "json.dumps", "str", "repr"} and any(
+            self.resolve(a)[0] == "os.environ" for a in node.args
+        ):
+            self.facts.env_bulk_reads.append(node.lineno)
+        if name in {"os.environ.items", "os.environ.copy", "os.environ.values"}:
+            self.facts.env_bulk_reads.append(node.lineno)
+
+    def constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str | bytes) and len(node.value) >= 4:
+            value = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
+            self.facts.strings.append((value, node.lineno))
+
+
+def _call_origin(name: str) -> str:
+    """What the result of calling ``name`` is (decoded, downloaded, a file, or computed)."""
+    if name.startswith(DECODERS) or name.endswith((".b64decode", ".decompress")):
+        return DECODED
+    if name.startswith(DOWNLOADERS) or name.endswith(".urlopen"):
+        return DOWNLOADED
+    if name in FILE_READERS or name.endswith((".read_text", ".read_bytes")):
+        return LOCAL_FILE
+    return COMPUTED
+
+
+def _command_text(node: ast.expr) -> str | None:
+    """A constant string argument, or the constant words of a list/tuple argument joined."""
+    if isinstance(node, ast.List | ast.Tuple):
+        words = [fold_string(e) for e in node.elts]
+        known = [w for w in words if w is not None]
+        return " ".join(known) if known else None
+    return fold_string(node)
+
+
+def _constant(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return all(_constant(e) for e in node.elts)
+    return False

@@ -1,0 +1,14 @@
+"""The package rules of ``assay vet``, one module per family (see :mod:`.base`)."""
+
+from assay.vetting.rules import capabilities, exfil, install, obfuscation, payloads
+from assay.vetting.rules.base import FileContext, PackageFinding, PackageInfo, Rule
+
+ALL_RULES: tuple[Rule, ...] = (
+    *install.RULES,
+    *capabilities.RULES,
+    *obfuscation.RULES,
+    *exfil.RULES,
+    *payloads.RULES,
+)
+
+__all__ = ["ALL_RULES", "FileContext", "PackageFinding", "PackageInfo", "Rule"]

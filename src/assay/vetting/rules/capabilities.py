@@ -1,0 +1,297 @@
+"""Capability rules: what code could do (network, processes, dynamic code, secrets, ...).
+
+A capability alone is normal in library code (a large library spawning ``git`` or
+opening sockets); these rules therefore grade by *where* the call runs: install
+time is worse than import time, which is worse than inside a function.  Scoring
+(:mod:`assay.vetting.scoring`) raises the risk only when capabilities combine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from assay.advisories.severity import Level
+from assay.vetting.pysource import COMPUTED, DECODED, DOWNLOADED, LOCAL_FILE
+from assay.vetting.rules.base import (
+    CLIPBOARD,
+    DYNAMIC_CODE,
+    IMPORT,
+    INSTALL,
+    LIBRARY,
+    LOCAL_CODE,
+    NETWORK,
+    PERSISTENCE,
+    PROCESS,
+    RECON,
+    SENSITIVE,
+    FileContext,
+    PackageFinding,
+    Rule,
+    matches,
+)
+
+BY_WHERE = {INSTALL: Level.MEDIUM, IMPORT: Level.LOW, LIBRARY: Level.NONE}
+
+NETWORK_CALLS = (
+    "socket.socket",
+    "socket.create_connection",
+    "socket.gethostbyname",
+    "socket.getaddrinfo",
+    "http.client",
+    "urllib.request.urlopen",
+    "urllib.request.urlretrieve",
+    "urllib.request.Request",
+    "urllib.urlopen",
+    "urllib.urlretrieve",
+    "urllib2.urlopen",
+    "requests",
+    "httpx",
+    "aiohttp.ClientSession",
+    "aiohttp.request",
+    "urllib3.PoolManager",
+    "dns.resolver",
+    "ftplib.FTP",
+    "smtplib.SMTP",
+    "smtplib.SMTP_SSL",
+)
+PROCESS_CALLS = (
+    "subprocess",
+    "os.system",
+    "os.popen",
+    "os.spawnl",
+    "os.spawnv",
+    "os.spawnlp",
+    "os.spawnvp",
+    "os.execv",
+    "os.execl",
+    "os.execvp",
+    "os.execlp",
+    "os.startfile",
+    "pty.spawn",
+    "commands.getoutput",
+    "asyncio.create_subprocess_shell",
+    "asyncio.create_subprocess_exec",
+)
+DYNAMIC_CALLS = (
+    "exec",
+    "eval",
+    "compile",
+    "marshal.loads",
+    "__import__",
+    "importlib.import_module",
+    "builtins.exec",
+    "builtins.eval",
+    "types.FunctionType",
+)
+CLIPBOARD_CALLS = ("pyperclip", "win32clipboard", "clipboard", "tkinter.Tk.clipboard_get")
+
+SENSITIVE_PATHS = re.compile(
+    r"(\.ssh[/\\](id_|authorized_keys|known_hosts)|\.aws[/\\]credentials|\.docker[/\\]config"
+    r"|\.kube[/\\]config|\.git-credentials|\.netrc|\.pypirc|\.npmrc|gcloud[/\\]credentials"
+    r"|Login Data|Local State|Cookies|User Data[/\\]|\.mozilla[/\\]firefox|key4\.db|logins\.json"
+    r"|wallet\.dat|Exodus|Electrum|MetaMask|Atomic[/\\]|Ethereum[/\\]keystore|leveldb"
+    r"|discord[/\\]|Local Storage|/etc/shadow|keychain)",
+    re.IGNORECASE,
+)
+PERSISTENCE_TEXT = re.compile(
+    r"(crontab|/etc/cron|CurrentVersion\\+Run|Start Menu\\+Programs\\+Startup|\.config/autostart"
+    r"|systemd/user|LaunchAgents|schtasks|\.bashrc|\.bash_profile|\.zshrc|\.profile\b)",
+    re.IGNORECASE,
+)
+
+
+class _CallRule(Rule):
+    """A capability found by call names; severity from where the call runs."""
+
+    calls: tuple[str, ...] = ()
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        seen: set[str] = set()
+        for call in facts.calls:
+            if matches(call.name, self.calls):
+                where = context.where(call)
+                if where in seen:  # one finding per place kind and file is enough
+                    continue
+                seen.add(where)
+                yield self.finding(
+                    context, call.line, where=where, severity=BY_WHERE[where], detail=call.name
+                )
+
+
+class NetworkAccess(_CallRule):
+    rule_id = "capability-network"
+    category = NETWORK
+    explanation = "opens network connections or resolves names"
+    calls = NETWORK_CALLS
+
+
+class ProcessSpawn(_CallRule):
+    rule_id = "capability-process"
+    category = PROCESS
+    explanation = "starts other programs"
+    calls = PROCESS_CALLS
+
+
+class Clipboard(_CallRule):
+    rule_id = "capability-clipboard"
+    category = CLIPBOARD
+    explanation = "reads or writes the clipboard"
+    calls = CLIPBOARD_CALLS
+
+
+SUSPICIOUS_COMMAND = re.compile(
+    r"(powershell|cmd(\.exe)?\s+/c|^start\s|\sstart\s|mshta|curl\s|wget\s|(ba)?sh\s+-c"
+    r"|python[0-9.]*(\.exe)?\s+-c|nohup|chmod\s+\+x|/tmp/|%temp%|appdata|\.exe\b|\.vbs\b"
+    r"|\.bat\b|\.ps1\b|base64\s+-d|/dev/tcp)",
+    re.IGNORECASE,
+)
+
+
+class SuspiciousCommand(Rule):
+    """A process started with a command line that fetches, hides or starts a dropped file."""
+
+    rule_id = "capability-suspicious-command"
+    category = PROCESS
+    severity = Level.MEDIUM
+    explanation = "starts a command typical of droppers (shells, downloaders, temp files)"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        for call in facts.calls:
+            if call.first_arg and matches(call.name, PROCESS_CALLS):
+                found = SUSPICIOUS_COMMAND.search(call.first_arg)
+                if found:
+                    where = context.where(call)
+                    level = {INSTALL: Level.HIGH, IMPORT: Level.HIGH}.get(where, self.severity)
+                    yield self.finding(
+                        context, call.line, where=where, severity=level, detail=found.group(0)
+                    )
+                    return
+
+
+class Recon(_CallRule):
+    rule_id = "capability-recon"
+    category = RECON
+    explanation = "collects the host name, user name or machine identity"
+    calls = (
+        "socket.gethostname",
+        "getpass.getuser",
+        "os.getlogin",
+        "platform.node",
+        "platform.uname",
+        "os.uname",
+        "uuid.getnode",
+    )
+
+
+class DynamicCode(Rule):
+    """exec/eval/compile/marshal/__import__/importlib on input that is not a literal."""
+
+    rule_id = "capability-dynamic-code"
+    category = DYNAMIC_CODE
+    explanation = "runs code built at run time"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        for call in facts.calls:
+            if not matches(call.name, DYNAMIC_CALLS) or call.first_arg is not None:
+                continue
+            if not call.origins:
+                continue
+            where = context.where(call)
+            origins = call.origins
+            if origins & {DECODED, DOWNLOADED}:
+                continue  # the obfuscation and second-stage rules report these
+            if origins <= {LOCAL_FILE, COMPUTED} and LOCAL_FILE in origins:
+                yield PackageFinding(
+                    file=context.path,
+                    line=call.line,
+                    rule=self.rule_id,
+                    severity=Level.NONE,
+                    category=LOCAL_CODE,
+                    where=where,
+                    snippet=facts.snippet(call.line),
+                    explanation=f"{call.name} of a file's content (common for version files)",
+                )
+                continue
+            elif call.name in {"__import__", "importlib.import_module"}:
+                level = Level.NONE
+                detail = f"{call.name} of a computed module name"
+            else:
+                level = BY_WHERE[where]
+                detail = f"{call.name} of a computed value"
+            yield self.finding(context, call.line, where=where, severity=level, detail=detail)
+
+
+class SensitiveReads(Rule):
+    """Credential files, browser profiles, wallets, and bulk reads of the environment."""
+
+    rule_id = "capability-sensitive-read"
+    category = SENSITIVE
+    explanation = "refers to credentials or private user data"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        where = INSTALL if context.install_time else LIBRARY
+        hits = sorted({m.group(0) for s, _ in facts.strings for m in SENSITIVE_PATHS.finditer(s)})
+        if len(hits) >= 2 or (hits and where == INSTALL):
+            line = next(n for s, n in facts.strings if SENSITIVE_PATHS.search(s))
+            if where == INSTALL:
+                level = Level.HIGH if len(hits) >= 2 else Level.MEDIUM
+            else:
+                level = Level.MEDIUM if len(hits) >= 4 else Level.LOW
+            yield self.finding(
+                context, line, where=where, severity=level, detail=", ".join(hits[:6])
+            )
+        for line in facts.env_bulk_reads[:1]:
+            level = Level.MEDIUM if context.install_time else Level.LOW
+            yield self.finding(
+                context, line, where=where, severity=level, detail="the whole of os.environ"
+            )
+
+
+class Persistence(Rule):
+    """Autostart entries: cron, systemd user units, Run registry keys, shell profiles."""
+
+    rule_id = "capability-persistence"
+    category = PERSISTENCE
+    explanation = "installs something that starts again later"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        registry = any(
+            matches(c.name, ("winreg.SetValueEx", "_winreg.SetValueEx")) for c in facts.calls
+        )
+        for text, line in facts.strings:
+            found = PERSISTENCE_TEXT.search(text)
+            if found and (registry or "Run" not in found.group(0)):
+                level = Level.HIGH if context.install_time else Level.LOW
+                where = INSTALL if context.install_time else LIBRARY
+                yield self.finding(
+                    context, line, where=where, severity=level, detail=found.group(0)
+                )
+                return
+
+
+RULES: tuple[Rule, ...] = (
+    NetworkAccess(),
+    ProcessSpawn(),
+    SuspiciousCommand(),
+    Recon(),
+    Clipboard(),
+    DynamicCode(),
+    SensitiveReads(),
+    Persistence(),
+)

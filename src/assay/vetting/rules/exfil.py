@@ -1,0 +1,199 @@
+"""Exfiltration endpoints and second stages.
+
+Detection patterns name services by URL *shape* (a chat webhook path, a bot API
+path, paste and tunnelling hosts): these are what stolen data is sent to or a
+second stage is fetched from; legitimate libraries rarely hard-code them.
+Download-then-execute is a fetch and a run (exec, a process, ``os.startfile``,
+``os.chmod``) in the same function, or both at module or install level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from assay.advisories.severity import Level
+from assay.vetting.pysource import DOWNLOADED
+from assay.vetting.rules.base import (
+    EXFILTRATION,
+    IMPORT,
+    INSTALL,
+    LIBRARY,
+    SECOND_STAGE,
+    FileContext,
+    PackageFinding,
+    Rule,
+    matches,
+)
+from assay.vetting.rules.capabilities import DYNAMIC_CALLS, PROCESS_CALLS
+
+WEBHOOKS = re.compile(
+    r"(discord(app)?\.com/api/webhooks/|api\.telegram\.org/bot|hooks\.slack\.com/services/"
+    r"|webhook\.site/|pipedream\.net|requestbin|interact\.sh|oast\.(fun|me|pro|live|site|online)"
+    r"|burpcollaborator\.net|canarytokens)",
+    re.IGNORECASE,
+)
+PASTE_SITES = re.compile(
+    r"(pastebin\.com/raw|paste\.ee/|hastebin\.com|ghostbin|rentry\.co|transfer\.sh|anonfiles"
+    r"|gofile\.io|file\.io/|termbin\.com|controlc\.com|dpaste\.(com|org)/)",
+    re.IGNORECASE,
+)
+TUNNELS = re.compile(
+    r"(ngrok\.io|ngrok-free\.app|ngrok\.app|trycloudflare\.com|serveo\.net|\.loca\.lt\b"
+    r"|localhost\.run|portmap\.io|playit\.gg|duckdns\.org|no-ip\.(com|org)|ddns\.net)",
+    re.IGNORECASE,
+)
+RAW_IP_URL = re.compile(r"\b(https?|ftp|tcp)://(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
+SHELL_FETCH = re.compile(
+    r"((curl|wget)\b[^\n]{0,300}https?://[^\n]{0,300}\|\s*(sudo\s+)?(ba|z)?sh\b"
+    r"|powershell[^\n]{0,200}(\s-e(nc|ncodedcommand)?\s|iex\b|invoke-expression|downloadstring"
+    r"|downloadfile)|invoke-webrequest|certutil[^\n]{0,80}-urlcache|mshta\s+https?"
+    r"|bitsadmin[^\n]{0,80}/transfer|/dev/tcp/\d)",
+    re.IGNORECASE,
+)
+RUNNERS = (*PROCESS_CALLS, "os.chmod", *DYNAMIC_CALLS)
+FETCHERS = (
+    "urllib.request.urlopen",
+    "urllib.request.urlretrieve",
+    "urllib.urlopen",
+    "urllib.urlretrieve",
+    "urllib2.urlopen",
+    "requests.get",
+    "requests.post",
+    "httpx.get",
+    "httpx.Client",
+    "requests.Session",
+)
+
+
+def _public_ip(parts: tuple[str, ...]) -> bool:
+    octets = [int(p) for p in parts]
+    if any(o > 255 for o in octets):
+        return False
+    first, second = octets[0], octets[1]
+    private = (
+        first in {0, 10, 127}
+        or (first == 192 and second == 168)
+        or (first == 172 and 16 <= second <= 31)
+        or (first == 169 and second == 254)
+    )
+    return not private
+
+
+class _TextRule(Rule):
+    """Matches string constants of parsed Python files."""
+
+    pattern: re.Pattern[str] = re.compile("(?!)")
+    install_level: Level = Level.HIGH
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        for value, line in facts.strings:
+            found = self.accept(value)
+            if found:
+                where = INSTALL if context.install_time else LIBRARY
+                level = self.install_level if where == INSTALL else self.severity
+                yield self.finding(context, line, where=where, severity=level, detail=found)
+                return
+
+    def accept(self, value: str) -> str | None:
+        match = self.pattern.search(value)
+        return match.group(0)[:80] if match else None
+
+
+class Webhook(_TextRule):
+    rule_id = "exfil-webhook"
+    category = EXFILTRATION
+    severity = Level.MEDIUM
+    install_level = Level.HIGH
+    explanation = "hard-codes a chat webhook or request-capture endpoint (a common drop box)"
+    pattern = WEBHOOKS
+
+
+class PasteSite(_TextRule):
+    rule_id = "exfil-paste-site"
+    category = SECOND_STAGE
+    severity = Level.MEDIUM
+    explanation = "refers to a paste or anonymous file-sharing site"
+    pattern = PASTE_SITES
+
+
+class Tunnel(_TextRule):
+    rule_id = "exfil-tunnel-host"
+    category = EXFILTRATION
+    severity = Level.MEDIUM
+    explanation = "refers to a tunnelling or dynamic-DNS host"
+    pattern = TUNNELS
+
+
+class RawIpUrl(_TextRule):
+    rule_id = "exfil-raw-ip"
+    category = EXFILTRATION
+    severity = Level.LOW
+    install_level = Level.MEDIUM
+    explanation = "connects to a public IP address literal instead of a host name"
+
+    def accept(self, value: str) -> str | None:
+        for match in RAW_IP_URL.finditer(value):
+            if _public_ip(match.groups()[1:]):
+                return match.group(0)
+        return None
+
+
+class ShellFetch(_TextRule):
+    rule_id = "second-stage-shell-fetch"
+    category = SECOND_STAGE
+    severity = Level.MEDIUM
+    install_level = Level.CRITICAL
+    explanation = "holds a shell command that downloads and runs something"
+    pattern = SHELL_FETCH
+
+
+class DownloadExecute(Rule):
+    """A download and a run (exec, process, startfile, chmod) in the same scope."""
+
+    rule_id = "second-stage-download-execute"
+    category = SECOND_STAGE
+    severity = Level.HIGH
+    explanation = "downloads something and runs it"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        for call in facts.calls:  # downloaded data straight into exec/eval
+            if matches(call.name, DYNAMIC_CALLS) and DOWNLOADED in call.origins:
+                where = context.where(call)
+                level = {INSTALL: Level.CRITICAL, IMPORT: Level.HIGH}.get(where, Level.MEDIUM)
+                yield self.finding(
+                    context, call.line, where=where, severity=level, detail=call.name
+                )
+                return
+        scopes: dict[str | None, tuple[int, int]] = {}
+        for call in facts.calls:
+            scope = None if call.top_level else call.function
+            fetched, ran = scopes.get(scope, (0, 0))
+            if matches(call.name, FETCHERS) and not fetched:
+                fetched = call.line
+            elif matches(call.name, RUNNERS) and not ran and not call.literal_args:
+                ran = call.line
+            scopes[scope] = (fetched, ran)
+            if fetched and ran:
+                where = context.where(call)
+                level = {INSTALL: Level.CRITICAL, LIBRARY: Level.MEDIUM}.get(where, self.severity)
+                yield self.finding(
+                    context, ran, where=where, severity=level, detail=f"fetch at line {fetched}"
+                )
+                return
+
+
+RULES: tuple[Rule, ...] = (
+    Webhook(),
+    PasteSite(),
+    Tunnel(),
+    RawIpUrl(),
+    ShellFetch(),
+    DownloadExecute(),
+)
