@@ -93,7 +93,6 @@ def serial_uuid(env: Environment, options: SbomOptions) -> uuid.UUID:
         TOOL_VERSION,
         options.author or "",
         options.timestamp.isoformat() if options.timestamp else "",
-        "[]",  # details were once a separate input: kept so earlier serial numbers stay valid
     ):
         digest.update(part.encode())
         digest.update(b"\0")
