@@ -34,7 +34,7 @@ unit:
 	$(BIN)/pytest -m "not online" -q
 
 bench: sync
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Benchmark: `assay audit` against `uv audit` and `pip-audit` pointed at assay's OSV API.
 
-    .venv/bin/python benchmarks/audit.py [--rounds 5] [--lock benchmarks/assets/large-lock/uv.lock]
+    .venv/bin/python -m benchmarks.audit [--rounds 5] [--lock benchmarks/assets/large-lock/uv.lock]
 
 (a) ``assay db import`` of the shared PyPA advisory-database into a fresh file;
 (b) auditing a large lock warm: ``assay audit --format json LOCK`` vs ``uv audit
@@ -29,11 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+
+from benchmarks.harness import Measure, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -44,33 +45,6 @@ TARGET_RATIO = 10.0
 TARGET_LOOKUP_MS = 1.0
 
 Triple = tuple[str, str, str]
-
-
-@dataclass
-class Measure:
-    label: str
-    command: list[str]
-    seconds: list[float] = field(default_factory=list)
-    max_rss_kib: list[int] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-
-def _timed(command: list[str], env: dict[str, str]) -> tuple[bytes, float, int]:
-    """Run ``command`` (exit 0 or 1 = findings), returning stdout, wall seconds, peak RSS KiB."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
-        out = proc.stdout.read() if proc.stdout else b""
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) not in (0, 1):
-            errors.seek(0)
-            tail = errors.read().decode(errors="replace")[-800:]
-            raise SystemExit(f"{' '.join(command)} failed:\n{tail}")
-    return out, elapsed, usage.ru_maxrss
 
 
 def _offline_env(tmp: Path) -> tuple[dict[str, str], socket.socket]:
@@ -194,7 +168,7 @@ def _import_rounds(source: Path, tmp: Path, rounds: int, env: dict[str, str]) ->
     for index in range(rounds):
         target = tmp / f"import-{index}.sqlite3"
         measure.command = [str(ASSAY), "db", "--db", str(target), "import", str(source)]
-        _, seconds, rss = _timed(measure.command, env)
+        _, seconds, rss = timed(measure.command, env, ok=(0, 1))
         measure.seconds.append(seconds)
         measure.max_rss_kib.append(rss)
     return measure
@@ -265,16 +239,18 @@ def main(argv: list[str] | None = None) -> int:
         requirements = tmp / "requirements.txt"
         export = [str(UV), "export", "--frozen", "--no-hashes", "--no-header", "--no-config"]
         export += ["--no-emit-project", "--project", str(lock.parent), "-o", str(requirements)]
-        _timed(export, env)
+        timed(export, env, ok=(0, 1))
         api, base = _start_api(database, env)
         try:
             measures = _measures(database, lock, requirements, base, tmp)
-            outputs = {key: _timed(m.command, env)[0] for key, m in measures.items()}  # warm-up
+            outputs = {
+                key: timed(m.command, env, ok=(0, 1))[0] for key, m in measures.items()
+            }  # warm-up
             found, problems = _check_agreement(outputs)
             audited_by_pip = len(_pip_audit_result(outputs["pip-audit"])[0])
             for _ in range(args.rounds):
                 for measure in measures.values():
-                    _, seconds, rss = _timed(measure.command, env)
+                    _, seconds, rss = timed(measure.command, env, ok=(0, 1))
                     measure.seconds.append(seconds)
                     measure.max_rss_kib.append(rss)
         finally:

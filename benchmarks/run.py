@@ -1,7 +1,7 @@
 """Benchmarks: assay's readers against the peer tools, measured in the same run.
 
-    make bench                      # or: .venv/bin/python benchmarks/run.py
-    .venv/bin/python benchmarks/run.py --prepare   # build the 300+ package venv first
+    make bench                      # or: .venv/bin/python -m benchmarks.run
+    .venv/bin/python -m benchmarks.run --prepare   # build the 300+ package venv first
 
 Every command runs as a separate process, in interleaved rounds, so machine
 noise hits all tools alike; the report gives medians, peak memory and ratios
@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
 import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+
+from benchmarks.harness import Measure, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSAY = ROOT / ".venv" / "bin" / "assay"
@@ -41,36 +38,10 @@ ML_STACK = [
 ]  # fmt: skip
 
 
-@dataclass
-class Measure:
-    label: str
-    command: list[str]
-    seconds: list[float] = field(default_factory=list)
-    max_rss_kib: list[int] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-
-def _timed(command: list[str]) -> tuple[bytes, float, int]:
-    """Run ``command``, returning stdout, wall seconds and peak RSS (KiB)."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
-        out = proc.stdout.read() if proc.stdout else b""
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if status != 0:
-            errors.seek(0)
-            raise SystemExit(f"{command} failed: {errors.read().decode(errors='replace')[-500:]}")
-    return out, elapsed, usage.ru_maxrss
-
-
 def _rounds(measures: list[Measure], repeat: int) -> None:
     for _ in range(repeat):
         for measure in measures:
-            _, seconds, rss = _timed(measure.command)
+            _, seconds, rss = timed(measure.command)
             measure.seconds.append(seconds)
             measure.max_rss_kib.append(rss)
 
@@ -88,13 +59,13 @@ def _report(title: str, measures: list[Measure], baseline: Measure) -> None:
 
 def _check_agreement(venv: Path) -> int:
     python = venv / "bin" / "python"
-    inspect, _, _ = _timed([str(python), "-m", "pip", "inspect"])
+    inspect, _, _ = timed([str(python), "-m", "pip", "inspect"])
     theirs = {
         (canonicalize_name(d["metadata"]["name"]), d["metadata"]["version"])
         for d in json.loads(inspect)["installed"]
         if Path(d["metadata_location"]).is_relative_to(venv.resolve())
     }
-    shown, _, _ = _timed([str(ASSAY), "env", "show", "--json", str(venv)])
+    shown, _, _ = timed([str(ASSAY), "env", "show", "--json", str(venv)])
     ours = {
         (p["canonical_name"], p["version"]) for p in json.loads(shown)["environment"]["packages"]
     }

@@ -1,6 +1,6 @@
 """Benchmark: `assay sbom` against `cyclonedx-py environment` on the 300+ package venv.
 
-    .venv/bin/python benchmarks/sbom.py [--rounds 5] [--venv .bench/ml-venv]
+    .venv/bin/python -m benchmarks.sbom [--rounds 5] [--venv .bench/ml-venv]
 
 (build the venv first with ``benchmarks/run.py --prepare``)
 
@@ -20,49 +20,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+
+from benchmarks.harness import Measure, timed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 ASSAY, CYCLONEDX_PY = BIN / "assay", BIN / "cyclonedx-py"
 DEFAULT_VENV = ROOT / ".bench" / "ml-venv"
 TARGET_RATIO = 3.0
-
-
-@dataclass
-class Measure:
-    label: str
-    command: list[str]
-    seconds: list[float] = field(default_factory=list)
-    max_rss_kib: list[int] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.seconds)
-
-
-def _timed(command: list[str]) -> tuple[float, int]:
-    """Run ``command`` (output discarded), returning wall seconds and peak RSS (KiB)."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        if status != 0:
-            errors.seek(0)
-            tail = errors.read().decode(errors="replace")[-500:]
-            raise SystemExit(f"{command} failed: {tail}")
-    return elapsed, usage.ru_maxrss
 
 
 def _components(path: Path) -> list[dict[str, Any]]:
@@ -122,11 +93,11 @@ def main() -> None:
             ),
         ]
         for measure in measures[:2]:
-            _timed(measure.command)  # warm the page cache, write both SBOMs
+            timed(measure.command)  # warm the page cache, write both SBOMs
         count = _compare(ours, theirs)
         for _ in range(args.rounds):
             for measure in measures:
-                seconds, rss = _timed(measure.command)
+                _, seconds, rss = timed(measure.command)
                 measure.seconds.append(seconds)
                 measure.max_rss_kib.append(rss)
     baseline = measures[1]

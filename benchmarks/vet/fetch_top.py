@@ -1,6 +1,6 @@
 """Download the wheel and the sdist of the N most-downloaded projects (the benign corpus).
 
-    .venv/bin/python benchmarks/vet/fetch_top.py [--top 500] [--cache DIR]
+    .venv/bin/python -m benchmarks.vet.fetch_top [--top 500] [--cache DIR]
         [--max-file-mb 200] [--max-total-gb 25] [--workers 4]
 
 Files go to ``DIR/files/`` (default ``~/.cache/assay-bench/top-N/``, outside the
@@ -48,7 +48,6 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.vet.corpus import BENIGN_MANIFEST, TOP_PACKAGES, parse_top_packages
 
 JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"

@@ -1,7 +1,7 @@
 """GuardDog 3.2.0, the peer of the vetting benchmark, in its own venv under ``.bench/``.
 
-    .venv/bin/python benchmarks/vet/guarddog.py --install      # create the venv (idempotent)
-    .venv/bin/python benchmarks/vet/guarddog.py FILE...        # scan benign files, print verdicts
+    .venv/bin/python -m benchmarks.vet.guarddog --install      # create the venv (idempotent)
+    .venv/bin/python -m benchmarks.vet.guarddog FILE...        # scan benign files, print verdicts
 
 Every scan is ``guarddog pypi scan FILE --output-format json`` in a fresh
 ``tempfile.TemporaryDirectory()``: the sample's bytes are written there only for
@@ -30,7 +30,6 @@ import time
 import venv
 from pathlib import Path, PurePosixPath
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.vet.metrics import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]

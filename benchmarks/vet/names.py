@@ -1,6 +1,6 @@
 """Speed and self-check of the name checks (``assay.vetting.names``).
 
-    .venv/bin/python benchmarks/vet/names.py [--popular FILE] [--repeat 3]
+    .venv/bin/python -m benchmarks.vet.names [--popular FILE] [--repeat 3]
 
 Prints: the index build time and size; the time per name of ``NameIndex.check``
 and of each of its lookups (separators, py/python affixes, edit distance,

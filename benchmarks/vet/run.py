@@ -1,8 +1,8 @@
 """The vetting benchmark: recall on real PyPI malware, false positives on the top projects.
 
-    .venv/bin/python benchmarks/vet/fetch_top.py                 # once: the benign corpus
-    .venv/bin/python benchmarks/vet/run.py --tools guarddog --limit 50
-    .venv/bin/python benchmarks/vet/run.py --tools assay,guarddog  # once assay can vet
+    .venv/bin/python -m benchmarks.vet.fetch_top                 # once: the benign corpus
+    .venv/bin/python -m benchmarks.vet.run --tools guarddog --limit 50
+    .venv/bin/python -m benchmarks.vet.run --tools assay,guarddog  # once assay can vet
 
 Every tool sees the same samples in the same run, one sample at a time, the
 tools' order rotating from sample to sample so machine noise hits all alike.
@@ -33,7 +33,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from benchmarks.vet import corpus, guarddog
 from benchmarks.vet.metrics import Analyse, Outcome, Summary, Verdict, summarise, table
 
