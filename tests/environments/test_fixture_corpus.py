@@ -1,6 +1,9 @@
 """Every real fixture: detected as the right format, and lossless through the artifact."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,27 @@ def test_example_project_lock_and_export_agree():
         for p in lock.packages
         if p.canonical_name != "churn-model"
     }
+
+
+def test_digests_do_not_depend_on_the_hash_seed():
+    script = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from assay.environments.readers import detect\n"
+        "from assay.environments.artifact import environment_digest\n"
+        "for rel in json.loads(sys.argv[1]):\n"
+        "    p = Path(sys.argv[2]) / rel\n"
+        "    print(rel, environment_digest(detect(p).read(p)))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, json.dumps(sorted(CORPUS)), str(ASSETS)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs[0] == runs[1]
+    assert runs[0].count("sha256:") == len(CORPUS)

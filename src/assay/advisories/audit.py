@@ -80,11 +80,19 @@ class Finding:
 
     @property
     def upgrades(self) -> tuple[str, ...]:
-        """The fixed versions above the installed version."""
+        """The fixed versions above the installed one that clear every record of this finding.
+
+        Records grouped by alias can disagree on the fix; a version that one of
+        them still calls affected is no upgrade for the finding.
+        """
         current = self.package.version
-        if current is None:
-            return self.fixed_versions
-        return tuple(v for v in self.fixed_versions if (p := parse_version(v)) and p > current)
+        name = self.package.canonical_name
+        return tuple(
+            v
+            for v in self.fixed_versions
+            if (current is None or ((p := parse_version(v)) is not None and p > current))
+            and not any(is_affected(record, name, v) for record in self.records)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,15 +39,25 @@ def _public(version: Version) -> Version:
     return Version(version.public) if version.local is not None else version
 
 
-def _sort_key(event: Event) -> tuple[int, Version]:
+# At one version, events that end a range are walked before one that starts it,
+# so the result never depends on the order a record happens to list them in.
+_TIE_ORDER = {
+    EventKind.FIXED: 0,
+    EventKind.LAST_AFFECTED: 0,
+    EventKind.LIMIT: 0,
+    EventKind.INTRODUCED: 1,
+}
+
+
+def _sort_key(event: Event) -> tuple[int, Version, int]:
     if event.kind is EventKind.LIMIT and event.version == "*":
-        return (2, _ZERO)
+        return (2, _ZERO, 0)
     if event.kind is EventKind.INTRODUCED and event.version == "0":
-        return (0, _ZERO)
+        return (0, _ZERO, 0)
     parsed = parse_version(event.version)
     if parsed is None:
         raise ValueError(event.version)
-    return (1, parsed)
+    return (1, parsed, _TIE_ORDER[event.kind])
 
 
 def range_is_usable(range_: Range) -> bool:
@@ -74,7 +84,9 @@ def in_range(version: Version, range_: Range) -> bool:
     affected = False
     for event in events:
         bound = _sort_key(event)[1]
-        if event.kind is EventKind.INTRODUCED:
+        if event.kind is EventKind.INTRODUCED and event.version == "0":
+            affected = True  # "0" means every version, pre-releases of 0 (0.dev0, 0a1) included
+        elif event.kind is EventKind.INTRODUCED:
             affected = affected or version >= bound
         elif event.kind is EventKind.FIXED:
             affected = affected and version < bound
@@ -115,7 +127,10 @@ def _listed(version_raw: str, version: Version | None, versions: tuple[str, ...]
     exact, keys = _version_sets(versions)
     if version_raw in exact:
         return True
-    return version is not None and _equality_key(str(_public(version))) in keys
+    if version is None:
+        return False
+    # the full version (``1.0+cpu`` listed, ``1.0.0+CPU`` installed) or its public part
+    return _equality_key(str(version)) in keys or _equality_key(str(_public(version))) in keys
 
 
 def affected_entry_matches(entry: Affected, version_raw: str) -> bool:
@@ -147,4 +162,7 @@ def fixed_versions(advisory: Advisory, name: str) -> tuple[str, ...]:
         for event in range_.events
         if event.kind is EventKind.FIXED
     }
-    return tuple(sorted(found, key=lambda v: parse_version(v) or _ZERO))
+    distinct: dict[Version, str] = {}
+    for text in sorted(found, key=lambda v: (parse_version(v) or _ZERO, v)):
+        distinct.setdefault(parse_version(text) or _ZERO, text)  # "1.0" and "1.0.0" are one fix
+    return tuple(distinct.values())

@@ -126,15 +126,14 @@ def generate_command(
 
 
 def _load(path: Path) -> Any:
-    from assay.environments.readers._files import load_json  # noqa: PLC0415
+    from assay.environments.readers._files import decode, parse_json, read_bytes  # noqa: PLC0415
 
     if path.is_dir():
         raise ReaderError(path, "is a directory, not an SBOM file")
-    if path.is_file():
-        with path.open("rb") as handle:
-            if handle.read(256).lstrip().startswith(b"<"):
-                raise ReaderError(path, "XML SBOMs are not checked; check the JSON form")
-    return load_json(path)
+    data = read_bytes(path)  # regular files only: never blocks on a FIFO
+    if data[:256].lstrip().startswith(b"<"):
+        raise ReaderError(path, "XML SBOMs are not checked; check the JSON form")
+    return parse_json(path, decode(path, data))
 
 
 @sbom_group.command("check")

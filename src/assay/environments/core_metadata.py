@@ -73,16 +73,47 @@ def parties(names: str | None, emails: str | None) -> tuple[Party, ...]:
     return tuple(found)
 
 
+def _split_list(text: str) -> list[str]:
+    """An address list split on the commas that are not inside quotes or ``<...>``."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted, angle = False, 0
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angle += 1
+        elif char == ">" and not quoted and angle:
+            angle -= 1
+        elif char == "," and not quoted and not angle:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [part for part in parts if part.strip()]
+
+
 def _addresses(emails: str) -> list[tuple[str, str]]:
-    """(name, address) pairs of an address list, as ``getaddresses`` gives them."""
-    simple: list[tuple[str, str]] = []
-    for part in emails.split(","):
+    """(name, address) pairs of an address list; a part with no ``@`` is a name only.
+
+    ``Author-email: John Doe`` is a common mistake: ``getaddresses`` would read
+    it as the address ``John`` and drop ``Doe``.
+    """
+    found: list[tuple[str, str]] = []
+    for part in _split_list(emails):
         match = _SIMPLE.fullmatch(part)
-        if match is None:
-            return getaddresses([emails])
-        name, bracketed, bare = match.groups()
-        simple.append((" ".join(name.split()), bracketed) if bracketed else ("", bare))
-    return simple
+        if match is not None:
+            name, bracketed, bare = match.groups()
+            found.append((" ".join(name.split()), bracketed) if bracketed else ("", bare))
+        elif "@" not in part:
+            found.append((" ".join(part.replace('"', " ").split()), ""))
+        else:
+            found.extend(
+                (name, address) if "@" in address else (f"{name} {address}".strip(), "")
+                for name, address in getaddresses([part])
+            )
+    return found
 
 
 def project_urls(entries: Iterable[str]) -> tuple[tuple[str, str], ...]:

@@ -166,6 +166,7 @@ class Package:
         if self.license is not None and self.license.raw is None and self.license.spdx is None:
             object.__setattr__(self, "license", None)  # a license that says nothing is no license
         object.__setattr__(self, "hashes", tuple(sorted(set(self.hashes))))
+        object.__setattr__(self, "groups", tuple(sorted(set(self.groups))))
         object.__setattr__(
             self, "extras", tuple(sorted({canonicalize_name(e) for e in self.extras}))
         )

@@ -35,16 +35,14 @@ from cyclonedx.model.vulnerability import (
     VulnerabilitySource,
 )
 from cyclonedx.output.json import JsonV1Dot6
-from cyclonedx.schema import OutputFormat, SchemaVersion
 from cyclonedx.spdx import fixup_id, is_expression
-from cyclonedx.validation import make_schemabased_validator
 
 from assay import __version__
 from assay.advisories.severity import Level
 from assay.sbom.aibom_card import Dataset, ModelCard
 from assay.sbom.aibom_source import ModelSource
-from assay.sbom.context import SbomBuildError
 from assay.sbom.cyclonedx import component_graph
+from assay.sbom.validation import check_cyclonedx_json
 from assay.vetting import FileScan, Finding
 from assay.vetting.findings import RULES
 
@@ -289,7 +287,5 @@ def aibom_document(
     order = ["$schema", "bomFormat", "specVersion", "serialNumber", "version", "metadata"]
     doc = {**{k: doc[k] for k in order if k in doc}, **doc}
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    error = make_schemabased_validator(OutputFormat.JSON, SchemaVersion.V1_6).validate_str(text)
-    if error is not None:
-        raise SbomBuildError(f"generated AIBOM is not schema-valid CycloneDX 1.6: {error}")
+    check_cyclonedx_json(json.loads(text), "1.6")  # one-line SbomBuildError when invalid
     return text

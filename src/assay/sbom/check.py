@@ -265,13 +265,14 @@ def _spdx2_present(package: dict[str, Any], in_graph: set[str]) -> frozenset[str
             "hash": _list(package.get("checksums")),
             "license": _str(package.get("licenseDeclared"))
             or _str(package.get("licenseConcluded")),
-            "dependencies": package.get("SPDXID") in in_graph,
+            "dependencies": isinstance(package.get("SPDXID"), str)
+            and package["SPDXID"] in in_graph,
         }
     )
 
 
 def _spdx2(data: dict[str, Any]) -> CheckReport:
-    in_graph: set[str] = set(_list(data.get("documentDescribes")))
+    in_graph: set[str] = {d for d in _list(data.get("documentDescribes")) if isinstance(d, str)}
     for rel in map(_dict, _list(data.get("relationships"))):
         if rel.get("relationshipType") in _SPDX2_GRAPH:
             for key in ("spdxElementId", "relatedSpdxElement"):

@@ -10,7 +10,10 @@ number is derived from the content, so the same input gives the same document.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+from typing import Any
 
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom, BomMetaData
@@ -78,6 +81,27 @@ def build_bom(env: Environment, options: SbomOptions) -> Bom:
     )
 
 
+_XML_FORBIDDEN = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(value: Any) -> Any:
+    """``value`` with every character XML 1.0 forbids removed from its strings.
+
+    Such characters (control bytes in some packages' METADATA) can appear nowhere
+    in an XML document, not even escaped; JSON output keeps them.
+    """
+    if type(value) is str:  # not enum members, which are str subclasses
+        return _XML_FORBIDDEN.sub("", value)
+    if isinstance(value, tuple):
+        return tuple(_xml_safe(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
 def render(bom: Bom, spec: str = DEFAULT_SPEC, *, xml: bool = False) -> str:
     """Serialize ``bom`` and validate the text against the official schema."""
     version = SPEC_VERSIONS[spec]
@@ -98,6 +122,8 @@ def cyclonedx_document(
     xml: bool = False,
 ) -> str:
     """Build, serialize and validate in one call."""
+    if xml:
+        env = _xml_safe(env)
     return render(build_bom(env, options), spec, xml=xml)
 
 

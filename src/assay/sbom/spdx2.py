@@ -32,7 +32,7 @@ from spdx_tools.spdx.model.package import (
 from spdx_tools.spdx.model.relationship import Relationship, RelationshipType
 from spdx_tools.spdx.model.spdx_no_assertion import SpdxNoAssertion
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
-from spdx_tools.spdx.validation.uri_validators import validate_download_location
+from spdx_tools.spdx.validation.uri_validators import validate_download_location, validate_url
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream
 
 from assay.environments.model import Environment, OriginKind, Party
@@ -61,6 +61,13 @@ _ALGORITHMS = {
 spdx_licensing = get_spdx_licensing()
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
 DOCUMENT_ID = "SPDXRef-DOCUMENT"
+
+
+def _valid_url(url: str | None) -> str | None:
+    """The URL when SPDX 2.3 accepts it as one; metadata such as ``Home-page: TBD`` is dropped."""
+    if url is None or validate_url(url):
+        return None
+    return url
 
 
 def spdx_id(text: str, taken: set[str]) -> str:
@@ -150,7 +157,7 @@ def _package(package: EnvPackage, ident: str, licenses: _Licenses) -> Package:
             for h in package.hashes
             if h.algorithm in _ALGORITHMS
         ],
-        homepage=homepage_of(package),
+        homepage=_valid_url(homepage_of(package)),
         license_concluded=SpdxNoAssertion(),
         license_declared=licenses.declared(package),
         copyright_text=SpdxNoAssertion(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,30 @@ MAX_NESTING = 64
 
 
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The file's bytes, or a ReaderError saying why not."""
+    """The file's bytes, or a ReaderError saying why not.
+
+    Only regular files are read: a FIFO, socket or device is refused before any
+    read, so a path such as ``mkfifo requirements.txt`` cannot hang a command.
+    """
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise ReaderError(path, "no such file") from None
-    except IsADirectoryError:
-        raise ReaderError(path, "is a directory, expected a file") from None
     except PermissionError:
         raise ReaderError(path, "permission denied") from None
     except OSError as exc:
         raise ReaderError(path, f"cannot read: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise ReaderError(path, "is a directory, expected a file")
+        raise ReaderError(path, "not a regular file (a FIFO, socket or device)")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise ReaderError(path, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
         raise ReaderError(path, f"file is larger than the {limit} byte limit")
     return data
@@ -165,6 +178,14 @@ def require_str(path: Path, value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise ReaderError(path, f"{what} must be a string, found {type(value).__name__}")
     return value
+
+
+def require_name(path: Path, value: Any, what: str) -> str:
+    """A package name: a string with something other than white space in it."""
+    name = require_str(path, value, what)
+    if not name.strip():
+        raise ReaderError(path, f"{what} is empty")
+    return name
 
 
 def optional_str(path: Path, value: Any, what: str) -> str | None:

@@ -164,7 +164,7 @@ class CondaLockReader(EnvironmentReader):
             value = entry.get(key)
             if value is None and not required:
                 return None
-            if not isinstance(value, str) or not value:
+            if not isinstance(value, str) or not value.strip():
                 shown = "missing" if value is None else f"{type(value).__name__} {value!r}"
                 raise ReaderError(
                     path, f"package field `{key}` must be a non-empty string ({shown})", line=line

@@ -42,6 +42,7 @@ from assay.environments.readers._files import (
     read_bytes,
     require_list,
     require_mapping,
+    require_name,
     require_str,
     sniff_file,
 )
@@ -166,7 +167,7 @@ class _Reading:
         name = component.get("name")
         if name is None:
             raise ReaderError(path, f"{where} has no name")
-        name = require_str(path, name, f"{where}.name")
+        name = require_name(path, name, f"{where}.name")
         where = f"{where} ({name})"
         version = optional_str(path, component.get("version"), f"{where}.version")
         kind = optional_str(path, component.get("type"), f"{where}.type")

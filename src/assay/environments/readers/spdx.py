@@ -37,6 +37,7 @@ from assay.environments.readers._files import (
     read_bytes,
     require_list,
     require_mapping,
+    require_name,
     require_str,
     sniff_file,
 )
@@ -148,7 +149,7 @@ class _Reading:
         spdx_id = require_str(path, entry.get("SPDXID"), f"{where}.SPDXID")
         if entry.get("name") is None:
             raise ReaderError(path, f"{where} ({spdx_id}) has no name")
-        name = require_str(path, entry.get("name"), f"{where}.name")
+        name = require_name(path, entry.get("name"), f"{where}.name")
         where = f"{where} ({name})"
         if spdx_id in self.ids:
             raise ReaderError(path, f"{where}: SPDXID {spdx_id!r} is used twice")
