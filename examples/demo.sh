@@ -33,3 +33,7 @@ status=0
 echo "assay audit exited with $status"
 "$ASSAY" audit examples/churn-model/uv.lock --format sarif -o "$OUT/churn-model.sarif" || true
 echo "SARIF report for code scanning: $OUT/churn-model.sarif"
+
+step "assay sbom examples/churn-model/uv.lock (CycloneDX 1.6, validated) and its minimum-elements check"
+"$ASSAY" sbom examples/churn-model/uv.lock --author "assay demo" -o "$OUT/churn-model.cdx.json"
+"$ASSAY" sbom check "$OUT/churn-model.cdx.json" || echo "(a lock file names no suppliers or licenses: the check says so)"
