@@ -229,3 +229,14 @@ def test_fixed_versions_are_distinct_by_pep440_equality():
         ),
     )
     assert fixed_versions(advisory, "demo") == ("1.0",)
+
+
+def test_introduced_and_last_affected_at_one_version_is_that_version():
+    for events in (
+        (("introduced", "2.0"), ("last_affected", "2.0.0")),
+        (("last_affected", "2.0.0"), ("introduced", "2.0")),
+    ):
+        advisory = synthetic(*events)
+        assert is_affected(advisory, "demo", "2.0")
+        assert not is_affected(advisory, "demo", "2.0.0.post1")
+        assert not is_affected(advisory, "demo", "9")

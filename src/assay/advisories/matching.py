@@ -39,13 +39,17 @@ def _public(version: Version) -> Version:
     return Version(version.public) if version.local is not None else version
 
 
-# At one version, events that end a range are walked before one that starts it,
-# so the result never depends on the order a record happens to list them in.
+# Events at one version are walked in a fixed order, so the result never depends
+# on the order a record lists them in: a ``fixed`` closes the range before an
+# ``introduced`` at the same version reopens it (``fixed: 1.0, introduced: 1.0``
+# means 1.0 is affected again), and an ``introduced`` comes before a
+# ``last_affected`` at the same version (``introduced: 2.0, last_affected: 2.0.0``
+# is exactly 2.0).
 _TIE_ORDER = {
     EventKind.FIXED: 0,
-    EventKind.LAST_AFFECTED: 0,
-    EventKind.LIMIT: 0,
     EventKind.INTRODUCED: 1,
+    EventKind.LAST_AFFECTED: 2,
+    EventKind.LIMIT: 3,
 }
 
 

@@ -6,7 +6,7 @@
 that applies to each member.  Each Python file is parsed once with
 :func:`ast.parse` (never compiled to code, imported or run) and the one set of
 facts is shared by all rules; files that mention nothing any rule looks for are
-not parsed at all (:data:`TRIGGERS`).  Archive problems become findings: an
+not parsed at all (:func:`needs_parsing`).  Archive problems become findings: an
 archive that was not read completely is never reported clean.
 """
 
@@ -21,27 +21,54 @@ from assay.vetting.archive_model import ArchiveLimits, ArchiveMember, ArchiveRep
 from assay.vetting.archives import ArchiveReading
 from assay.vetting.pysource import ModuleFacts, read_source
 from assay.vetting.rules import ALL_RULES, FileContext, PackageFinding, PackageInfo, Rule
+from assay.vetting.rules.base import not_installed
 from assay.vetting.rules.install import executable_pth_lines, in_tree_backend
 from assay.vetting.rules.integrity import archive_findings, unparsed_finding
 from assay.vetting.scoring import DEFAULT_THRESHOLD, assess
 
-# A .py file that matches none of these cannot trigger a code rule, so it is not parsed.
-TRIGGERS = re.compile(
-    rb"\bexec\b|\beval\b|(?<![.\w])compile\(|marshal|__import__|import_module|subprocess"
-    rb"|getattr\(\s*\w+\s*,\s*(?!['\"]_*[a-z_]+['\"]\s*[,)])|\bsystem\(|popen|\bspawn|\bpty\b"
-    rb"|import socket|from socket|socket\.(socket|create_conn|gethostbyname|getaddrinfo)"
-    rb"|http\.client|httplib|urllib\.request|urllib2|urlopen|urlretrieve|import requests"
-    rb"|from requests|requests\.(get|post|put|request|Session)|httpx|aiohttp|urllib3|dns\.resolver"
-    rb"|ftplib|smtplib|base64|b64|zlib|bz2|lzma|fromhex|unhexlify|binascii|rot.?13"
-    rb"|map\(\s*chr|(chr\([^)]{1,12}\)\s*\+\s*){2}|clipboard|winreg|crontab|/etc/cron|autostart"
-    rb"|systemd/user|LaunchAgents|schtasks|\.ssh|\.aws|environ\.(items|copy|values)\("
-    rb"|\(\s*os\.environ\s*\)|wallet|Login Data|Cookies|Local State|leveldb|keychain|webhook"
-    rb"|telegram|discord|pastebin|paste\.ee|hastebin|ghostbin|rentry|termbin|transfer\.sh"
-    rb"|gofile|anonfiles|ngrok|trycloudflare|serveo|loca\.lt|duckdns|no-ip|ddns\.net|://\d"
-    rb"|powershell|curl |wget |certutil|mshta|bitsadmin|pyarmor|pytransform|startfile|chmod"
-    rb"|\.bashrc|\.zshrc|\.bash_profile|gethostname|getuser|getlogin|platform\.node|uname"
-    rb"|[A-Za-z0-9+/=]{256}",
+# A .py file that holds none of these tokens (and no line longer than LONG_LINE)
+# cannot trigger a code rule, so it is not parsed.  Plain substring tests run at
+# memory speed; one alternation regex over the same tokens is several times slower.
+TRIGGERS: tuple[bytes, ...] = (
+    *(b"exec(", b"eval(", b"marshal", b"__import__", b"import_module"),
+    *(
+        b"subprocess",
+        b"os.system",
+        b"import system",
+        b"popen",
+        b"os.spawn",
+        b"import pty",
+        b"pty import",
+    ),
+    *(b"spawnl", b"spawnv", b"startfile", b"chmod("),
+    *(b"import socket", b"from socket", b"http.client", b"httplib", b"urllib.request"),
+    *(b"urllib2", b"urlopen", b"urlretrieve", b"import requests", b"from requests"),
+    *(b"httpx", b"aiohttp", b"urllib3", b"dns.resolver", b"ftplib", b"smtplib"),
+    *(b"base64", b"b64", b"zlib", b"bz2", b"lzma", b"fromhex", b"unhexlify", b"binascii"),
+    *(b"rot13", b"rot_13", b"chr(", b"clipboard", b"winreg", b"crontab", b"/etc/cron"),
+    *(b"autostart", b"systemd/user", b"LaunchAgents", b"schtasks", b".ssh", b".aws"),
+    *(b"environ.items", b"environ.copy", b"environ.values", b"(os.environ)", b"wallet"),
+    *(b"Login Data", b"Cookies", b"Local State", b"leveldb"),
+    *(b"keychain", b"webhook", b"telegram", b"discord", b"pastebin", b"paste.ee", b"hastebin"),
+    *(b"ghostbin", b"rentry", b"termbin", b"transfer.sh", b"gofile", b"anonfiles", b"ngrok"),
+    *(b"trycloudflare", b"serveo", b"loca.lt", b"duckdns", b"no-ip", b"ddns.net"),
+    *(b"://1", b"://2", b"://3", b"://4", b"://5", b"://6", b"://7", b"://8", b"://9"),
+    *(b"powershell", b"curl ", b"wget ", b"certutil", b"mshta", b"bitsadmin", b"pyarmor"),
+    *(b"pytransform", b".bashrc", b".zshrc", b".bash_profile", b"gethostname", b"getuser"),
+    *(b"getlogin", b"platform.node", b"uname(", b"getattr(os", b"getattr(__builtins__"),
+    *(b"getattr(builtins", b"getattr(subprocess", b"getattr(__import__", b"getattr(importlib"),
+    *(b"NamedTemporaryFile", b"mkstemp", b"mktemp", b"sourcedefender"),
 )
+LONG_LINE = 256
+
+
+def needs_parsing(data: bytes) -> bool:
+    """Whether a .py file mentions anything a code rule looks for."""
+    return any(token in data for token in TRIGGERS) or any(
+        len(line) > LONG_LINE for line in data.splitlines()
+    )
+
+
 _WHEEL = re.compile(
     r"^(?P<dist>[^-]+)-[^-]+(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
 )
@@ -100,10 +127,12 @@ def startup_module(kind: str, inner: str) -> bool:
     return len(parts) <= 2 or (len(parts) == 3 and parts[1] in {"src", "lib"})
 
 
-def install_files(kind: str, members: list[ArchiveMember]) -> frozenset[str]:
+def install_files(kind: str, members: list[ArchiveMember]) -> set[str]:
     """Paths whose code runs on install or at interpreter start."""
     found: set[str] = set()
     for member in members:
+        if not_installed(member.path):
+            continue  # fixtures under tests/ or docs/ (often whole packages) never run
         _, inner = _root(member.path)
         base = posixpath.basename(inner)
         depth = inner.count("/")
@@ -112,7 +141,7 @@ def install_files(kind: str, members: list[ArchiveMember]) -> frozenset[str]:
             found.add(member.path)
         elif base == "pyproject.toml" and depth <= 1:
             found |= _backend_files(member, members)
-    return frozenset(found)
+    return found
 
 
 def _backend_files(pyproject: ArchiveMember, members: list[ArchiveMember]) -> set[str]:
@@ -128,6 +157,32 @@ def _backend_files(pyproject: ArchiveMember, members: list[ArchiveMember]) -> se
     return {m.path for m in members if m.path in wanted}
 
 
+def imported_locally(setup: str, facts: ModuleFacts, paths: frozenset[str]) -> dict[str, set[str]]:
+    """Modules of the sdist that setup.py imports -> the functions of them that it calls.
+
+    Their module-level code and those functions run at install time too.
+    """
+    top = posixpath.dirname(setup)
+    found: dict[str, set[str]] = {}
+    called = {c.name for c in facts.calls if c.name}
+    for name in facts.imports:
+        parts = name.lstrip(".").split(".")
+        for end in range(len(parts), 0, -1):
+            stem = "/".join(parts[:end])
+            module = ".".join(parts[:end])
+            for base in (top, posixpath.join(top, "src")):
+                for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
+                    path = posixpath.join(base, candidate) if base else candidate
+                    if path in paths:
+                        functions = found.setdefault(path, set())
+                        functions.update(
+                            c[len(module) + 1 :].split(".")[0]
+                            for c in called
+                            if c.startswith(module + ".")
+                        )
+    return found
+
+
 def _facts(
     member: ArchiveMember, findings: list[PackageFinding], always: bool
 ) -> ModuleFacts | None:
@@ -139,7 +194,7 @@ def _facts(
         data = "\n".join(text for _, text in lines).encode()
     else:
         data = member.data
-        if not always and not TRIGGERS.search(data):
+        if not always and not needs_parsing(data):
             return None
     parsed = read_source(member.path, data)
     if isinstance(parsed, ModuleFacts):
@@ -160,20 +215,29 @@ def analyse_members(
     """Run the rules over members already read (the core: no I/O)."""
     listed = list(members)
     kind, pure = package_kind(name)
-    info = PackageInfo(
-        name=name,
-        kind=kind,
-        pure=pure,
-        paths=frozenset(m.path for m in listed),
-        install_files=install_files(kind, listed),
-    )
     findings: list[PackageFinding] = archive_findings(report) if report is not None else []
+    paths = frozenset(m.path for m in listed)
+    installing = install_files(kind, listed)
+    parsed: dict[str, ModuleFacts | None] = {}
+    imported: dict[str, set[str]] = {}
+    for member in listed:
+        if member.path in installing and member.path.endswith("setup.py"):
+            parsed[member.path] = facts = _facts(member, findings, always=True)
+            if facts is not None:
+                imported.update(imported_locally(member.path, facts, paths))
+    setup_imports = frozenset(
+        (path, function)
+        for path, functions in imported.items()
+        if path not in installing
+        for function in (*functions, "")
+    )
+    info = PackageInfo(name, kind, pure, paths, frozenset(installing), setup_imports)
     for member in listed:
         applicable = [r for r in rules if r.applies_to(member.path)]
         if not applicable:
             continue
-        facts = None
-        if member.path.endswith((".py", ".pth")):
+        facts = parsed.get(member.path)
+        if member.path not in parsed and member.path.endswith((".py", ".pth")):
             facts = _facts(member, findings, member.path in info.install_files)
         context = FileContext(member.path, member.data, info, facts)
         for rule in applicable:

@@ -20,48 +20,36 @@ walks the tree once and records what the rules need:
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass, field
 
+from assay.vetting.pyvalues import (
+    CHR_CHAIN,
+    COMPUTED,
+    DECODED,
+    DOWNLOADED,
+    LOCAL_FILE,
+    call_origin,
+    command_text,
+    fold_string,
+    is_constant,
+    reverses,
+)
+
+__all__ = [
+    "CHR_CHAIN",
+    "COMPUTED",
+    "DECODED",
+    "DOWNLOADED",
+    "LOCAL_FILE",
+    "Call",
+    "ModuleFacts",
+    "Unparsed",
+    "fold_string",
+    "read_source",
+]
+
 MAX_SOURCE_BYTES = 2 * 1024 * 1024  # larger .py files are reported, not parsed
-
-# What a call's result is, by resolved name (prefix match on the dotted name).
-DECODERS = (
-    "base64.",
-    "zlib.decompress",
-    "bz2.decompress",
-    "lzma.decompress",
-    "gzip.decompress",
-    "codecs.decode",
-    "binascii.",
-    "bytes.fromhex",
-    "marshal.loads",
-    "bytearray.fromhex",
-)
-DOWNLOADERS = (
-    "urllib.request.urlopen",
-    "urllib.request.urlretrieve",
-    "urllib.urlopen",
-    "urllib2.urlopen",
-    "requests.get",
-    "requests.post",
-    "requests.request",
-    "requests.Session",
-    "httpx.get",
-    "httpx.post",
-    "httpx.Client",
-    "urllib3.PoolManager",
-    "http.client.HTTPConnection",
-    "http.client.HTTPSConnection",
-    "socket.socket",
-    "socket.create_connection",
-)
-FILE_READERS = ("open", "io.open", "pathlib.Path", "codecs.open", "os.path.join", "Path")
-
-DECODED = "decoded"
-DOWNLOADED = "downloaded"
-LOCAL_FILE = "local-file"
-CHR_CHAIN = "chr-chain"
-COMPUTED = "computed"  # neither a literal nor one of the origins above
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +64,8 @@ class Call:
     origins: frozenset[str]  # what flows into the first argument
     hidden: bool  # the name was only found through __import__/getattr/import_module
     first_arg: str | None  # the first argument when it is a (folded) string constant
+    cls: str | None = None  # the enclosing class, if any
+    arg_names: frozenset[str] = frozenset()  # dotted names read in the arguments
 
 
 @dataclass(slots=True)
@@ -88,10 +78,16 @@ class ModuleFacts:
     calls: list[Call] = field(default_factory=list)
     strings: list[tuple[str, int]] = field(default_factory=list)
     classes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> resolved bases
-    top_level_kinds: list[tuple[str, int]] = field(default_factory=list)  # statement type, line
     env_bulk_reads: list[int] = field(default_factory=list)  # lines reading all of os.environ
     lines: tuple[str, ...] = ()
     reached: frozenset[str] = frozenset()  # functions that top-level code calls
+    _joined: str | None = None
+
+    def joined_strings(self) -> str:
+        """Every string constant in one text (for a quick search before a per-string one)."""
+        if self._joined is None:
+            self._joined = "\n".join(value for value, _ in self.strings)
+        return self._joined
 
     def snippet(self, line: int) -> str:
         if 1 <= line <= len(self.lines):
@@ -115,7 +111,9 @@ def read_source(path: str, data: bytes) -> ModuleFacts | Unparsed:
         return Unparsed(f"larger than {MAX_SOURCE_BYTES} bytes: not parsed")
     text = data.decode("utf-8", errors="replace")
     try:
-        tree = ast.parse(text, filename=path)
+        with warnings.catch_warnings():  # invalid escapes etc. in the package are not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         python2 = _looks_like_python2(text)
         return Unparsed(f"syntax error: {exc.msg}", exc.lineno or 0, python2)
@@ -134,41 +132,6 @@ def _looks_like_python2(text: str) -> bool:
     return any(m in text for m in markers)
 
 
-def fold_string(node: ast.expr, depth: int = 0) -> str | None:
-    """The value of a constant string expression ('a' + 'b', ''.join([...]), s[::-1], chr(n))."""
-    if depth > 20:
-        return None
-    if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = fold_string(node.left, depth + 1), fold_string(node.right, depth + 1)
-        return left + right if left is not None and right is not None else None
-    if isinstance(node, ast.JoinedStr):
-        parts = [fold_string(v, depth + 1) for v in node.values]
-        return "".join(p for p in parts if p is not None) if None not in parts else None
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-        inner = fold_string(node.value, depth + 1)
-        step = node.slice.step
-        if inner is not None and isinstance(step, ast.Constant) and step.value == -1:
-            return inner[::-1]
-        return None
-    if isinstance(node, ast.Call) and not node.keywords and len(node.args) == 1:
-        func, arg = node.func, node.args[0]
-        if isinstance(func, ast.Name) and func.id == "chr" and isinstance(arg, ast.Constant):
-            value = arg.value
-            return chr(value) if isinstance(value, int) and 0 <= value < 0x110000 else None
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr == "join"
-            and isinstance(func.value, ast.Constant)
-            and isinstance(func.value.value, str)
-            and isinstance(arg, ast.List | ast.Tuple)
-        ):
-            parts = [fold_string(e, depth + 1) for e in arg.elts]
-            return func.value.value.join(p for p in parts if p is not None)
-    return None
-
-
 SINKS = frozenset(
     {
         "exec",
@@ -184,6 +147,10 @@ SINKS = frozenset(
 )
 _ARGUMENT_ROOTS = frozenset({"subprocess", "os", "pty", "commands", "asyncio", *SINKS})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+# nodes with nothing below them that a rule reads (Name's only child is its context)
+_LEAVES = frozenset(
+    {ast.Name, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue, ast.alias}
+)
 
 
 def _main_guard(node: ast.If) -> bool:
@@ -195,6 +162,18 @@ def _main_guard(node: ast.If) -> bool:
     )
 
 
+def _stringy(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> bool:
+    """A string constant, or a name only ever assigned string constants."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes)
+    if isinstance(node, ast.Name) and node.id in assigned:
+        return all(
+            isinstance(v, ast.Constant) and isinstance(v.value, str | bytes)
+            for v in assigned[node.id]
+        )
+    return False
+
+
 class _Collector:
     """The one pass over a module's tree (an explicit stack: no recursion, source order)."""
 
@@ -202,17 +181,20 @@ class _Collector:
         self.facts = facts
         self.assigned: dict[str, list[ast.expr]] = {}
         self.defined: set[str] = set()
+        self.named: dict[str, set[str]] = {}  # origins of assigned names, computed once
 
     def run(self, tree: ast.Module) -> None:
-        for statement in tree.body:
-            self.facts.top_level_kinds.append((type(statement).__name__, statement.lineno))
-        stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
+        stack: list[tuple[ast.AST, str | None, str | None]] = [(tree, None, None)]
         while stack:
-            node, function = stack.pop()
+            node, function, cls = stack.pop()
+            kind = type(node)
+            if kind in _LEAVES:
+                continue
+            if kind is ast.Constant:
+                self.constant(node)  # type: ignore[arg-type]
+                continue
             if isinstance(node, ast.Call):
-                self.call(node, function)
-            elif isinstance(node, ast.Constant):
-                self.constant(node)
+                self.call(node, function, cls)
             elif isinstance(node, ast.Assign):
                 self.assign(node)
             elif isinstance(node, _FUNCTIONS):
@@ -224,10 +206,12 @@ class _Collector:
             elif isinstance(node, ast.ClassDef):
                 bases = tuple(self.resolve(b)[0] or "" for b in node.bases)
                 self.facts.classes[node.name] = bases
+                cls = node.name
             elif isinstance(node, ast.If) and function is None and _main_guard(node):
-                stack.extend((child, "__main__") for child in reversed(node.body))
+                stack.extend((child, "__main__", cls) for child in reversed(node.body))
                 continue
-            stack.extend((child, function) for child in reversed(list(ast.iter_child_nodes(node))))
+            children = reversed(list(ast.iter_child_nodes(node)))
+            stack.extend((child, function, cls) for child in children)
         self.facts.reached = self._reached()
 
     def _reached(self) -> frozenset[str]:
@@ -270,6 +254,7 @@ class _Collector:
             if not isinstance(target, ast.Name):
                 continue
             self.assigned.setdefault(target.id, []).append(value)
+            self.named.pop(target.id, None)
             if isinstance(value, ast.Call):
                 module = self._import_target(value)
                 if module:
@@ -287,18 +272,26 @@ class _Collector:
             if isinstance(sub, ast.Name):
                 found.add(COMPUTED)
                 if sub.id in self.assigned and sub.id not in seen and len(seen) < 8:
-                    for value in self.assigned[sub.id][:8]:
-                        found |= self.origins(value, seen | {sub.id})
+                    cached = self.named.get(sub.id)
+                    if cached is None:
+                        cached = set()
+                        for value in self.assigned[sub.id][:8]:
+                            cached |= self.origins(value, seen | {sub.id})
+                        self.named[sub.id] = cached
+                    found |= cached
             elif isinstance(sub, ast.Call):
                 name = self.resolve(sub.func)[0] or ""
                 chr_calls += name == "chr"
-                found.add(_call_origin(name))
+                found.add(call_origin(name))
             elif isinstance(sub, ast.Attribute):
                 found.add(COMPUTED)
-            elif isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Slice):
-                step = sub.slice.step
-                if isinstance(step, ast.Constant) and step.value == -1:
-                    found.add(DECODED)
+            elif (
+                isinstance(sub, ast.Subscript)
+                and isinstance(sub.slice, ast.Slice)
+                and reverses(sub.slice)
+                and _stringy(sub.value, self.assigned)
+            ):
+                found.add(DECODED)  # a reversed string (arrays are reversed all the time)
         if chr_calls >= 4:
             found.add(CHR_CHAIN)
         return found
@@ -334,18 +327,36 @@ class _Collector:
         return None, False
 
     # --- calls and constants ------------------------------------------------------------
-    def call(self, node: ast.Call, function: str | None) -> None:
+    def call(self, node: ast.Call, function: str | None, cls: str | None) -> None:
         name, hidden = self.resolve(node.func)
         first = node.args[0] if node.args else None
         literal, text, origins = True, None, frozenset[str]()
+        read: frozenset[str] = frozenset()
         if name is not None and (name in SINKS or name.split(".")[0] in _ARGUMENT_ROOTS):
             args = [*node.args, *(k.value for k in node.keywords)]
-            literal = all(fold_string(a) is not None or _constant(a) for a in args)
-            text = _command_text(first) if first is not None else None
+            literal = all(fold_string(a) is not None or is_constant(a) for a in args)
+            text = command_text(first) if first is not None else None
             if name in SINKS and first is not None:
                 origins = frozenset(self.origins(first))
+            read = frozenset(
+                resolved
+                for arg in args
+                for sub in ast.walk(arg)
+                if isinstance(sub, ast.Attribute) and (resolved := self.resolve(sub)[0])
+            )
         self.facts.calls.append(
-            Call(name, node.lineno, function is None, function, literal, origins, hidden, text)
+            Call(
+                name,
+                node.lineno,
+                function is None,
+                function,
+                literal,
+                origins,
+                hidden,
+                text,
+                cls,
+                read,
+            )
         )
         if name in {"dict", "json.dumps", "str", "repr"} and any(
             self.resolve(a)[0] == "os.environ" for a in node.args
@@ -358,31 +369,3 @@ class _Collector:
         if isinstance(node.value, str | bytes) and len(node.value) >= 4:
             value = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self.facts.strings.append((value, node.lineno))
-
-
-def _call_origin(name: str) -> str:
-    """What the result of calling ``name`` is (decoded, downloaded, a file, or computed)."""
-    if name.startswith(DECODERS) or name.endswith((".b64decode", ".decompress")):
-        return DECODED
-    if name.startswith(DOWNLOADERS) or name.endswith(".urlopen"):
-        return DOWNLOADED
-    if name in FILE_READERS or name.endswith((".read_text", ".read_bytes")):
-        return LOCAL_FILE
-    return COMPUTED
-
-
-def _command_text(node: ast.expr) -> str | None:
-    """A constant string argument, or the constant words of a list/tuple argument joined."""
-    if isinstance(node, ast.List | ast.Tuple):
-        words = [fold_string(e) for e in node.elts]
-        known = [w for w in words if w is not None]
-        return " ".join(known) if known else None
-    return fold_string(node)
-
-
-def _constant(node: ast.expr) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return all(_constant(e) for e in node.elts)
-    return False

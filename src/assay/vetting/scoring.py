@@ -51,8 +51,11 @@ SEVERITY_POINTS: dict[Level, float] = {
 LABELS: tuple[tuple[float, str], ...] = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"))
 
 # (scope, required category groups (one of each group must be present), points, reason)
-# scope "install": all install-time findings of the package together; "import": one
-# file's module-level findings; "file": one file's findings wherever they run.
+# scope "install": one install-time file's findings (setup.py, a backend, a .pth);
+# "import": one file's module-level findings; "file": one file's findings anywhere;
+# "package": medium-or-worse exfiltration findings anywhere together with the
+# medium-or-worse findings on install and import paths of all files.
+# Install and import scopes ignore findings their rule graded "none".
 Combination = tuple[str, tuple[frozenset[str], ...], float, str]
 _RUNS = frozenset({DYNAMIC_CODE, PROCESS, SECOND_STAGE})
 _SENDS = frozenset({NETWORK, EXFILTRATION})
@@ -75,9 +78,15 @@ COMBINATIONS: tuple[Combination, ...] = (
     ("import", (_SENDS, frozenset({SENSITIVE})), 8.5, "module-level code reads secrets and sends"),
     ("import", (frozenset({OBFUSCATION}), _RUNS), 8.0, "module-level code runs obfuscated code"),
     ("file", (frozenset({EXFILTRATION}), frozenset({SENSITIVE})), 8.5, "reads secrets, has a drop"),
+    (
+        "package",
+        (frozenset({EXFILTRATION}), _RUNS),
+        8.0,
+        "the package runs code on install or import and carries an exfiltration endpoint",
+    ),
     ("file", (frozenset({CLIPBOARD}), _SENDS), 7.5, "reads the clipboard and sends data"),
 )
-BREADTH_BONUS = 0.5  # per risky install-time category beyond two
+BREADTH_BONUS = 0.5  # per risky install-time (or import-time) category beyond two
 _RISKY = frozenset(
     {
         NETWORK,
@@ -127,18 +136,24 @@ def label_for(score: float) -> str:
 def _groups(findings: list[PackageFinding]) -> list[tuple[str, str, list[PackageFinding]]]:
     """(scope, place, findings) for every scope a combination can apply to."""
     groups: list[tuple[str, str, list[PackageFinding]]] = []
-    install = [f for f in findings if f.where == INSTALL]
-    if install:
-        places = sorted({f.file for f in install})
-        groups.append(("install", ", ".join(places[:3]), install))
     by_file: dict[str, list[PackageFinding]] = {}
     for finding in findings:
         by_file.setdefault(finding.file, []).append(finding)
     for path, found in sorted(by_file.items()):
-        module_level = [f for f in found if f.where == IMPORT]
-        if module_level:
-            groups.append(("import", path, module_level))
+        # on install and import paths, findings a rule judged harmless (none) do not combine
+        for scope in (INSTALL, IMPORT):
+            running = [f for f in found if f.where == scope and f.severity > Level.NONE]
+            if running:
+                groups.append((scope, path, running))
         groups.append(("file", path, found))
+    serious = [
+        f
+        for f in findings
+        if f.severity >= Level.MEDIUM
+        and (f.where in {INSTALL, IMPORT} or f.category == EXFILTRATION)
+    ]
+    if serious:
+        groups.append(("package", "the whole package", serious))
     return groups
 
 
@@ -162,8 +177,11 @@ def assess(findings: list[PackageFinding] | tuple[PackageFinding, ...]) -> Asses
     found = sorted(findings, key=lambda f: (-f.severity, f.file, f.line))
     single = max((SEVERITY_POINTS[f.severity] for f in found), default=0.0)
     combined, reason, used = _combination(found)
-    install_categories = {f.category for f in found if f.where == INSTALL} & _RISKY
-    bonus = BREADTH_BONUS * max(0, len(install_categories) - 2)
+    bonus = 0.0
+    for scope in (INSTALL, IMPORT):
+        categories = {f.category for f in found if f.where == scope and f.severity > Level.NONE}
+        categories &= _RISKY
+        bonus = max(bonus, BREADTH_BONUS * max(0, len(categories) - 2))
     score = round(min(10.0, max(single, combined) + (bonus if max(single, combined) else 0)), 1)
     label = label_for(score)
     if combined >= single and used:

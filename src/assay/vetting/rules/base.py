@@ -67,6 +67,9 @@ class PackageInfo:
     pure: bool  # a wheel tagged py*-none-any (or an sdist: it should hold no binaries)
     paths: frozenset[str]  # every member path
     install_files: frozenset[str] = frozenset()  # code that runs on install or interpreter start
+    # (path, function) for sdist modules setup.py imports and the functions it calls
+    # from them ("" stands for the module's top level)
+    setup_imports: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +93,47 @@ class FileContext:
     def where(self, call: Call) -> str:
         if self.install_time:
             return INSTALL
+        if not_installed(self.path):
+            return LIBRARY
         reached = self.facts is not None and call.function in self.facts.reached
+        imports = self.package.setup_imports
+        if (self.path, "") in imports and (
+            call.top_level or reached or (self.path, call.function or "") in imports
+        ):
+            return INSTALL  # a module setup.py imports: its top level and what setup.py calls
         return IMPORT if call.top_level or reached else LIBRARY
 
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
+
+
+_NOT_INSTALLED = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "doc",
+        "docs",
+        "example",
+        "examples",
+        "benchmarks",
+        "benchmark",
+        "scripts",
+        "tools",
+        "ci",
+        ".github",
+        "dev",
+    }
+)
+
+
+def not_installed(path: str) -> bool:
+    """Tests, docs, examples, benchmarks, dev scripts: not imported as part of the package."""
+    for part in path.replace("!", "/").split("/")[:-1]:  # nested archives: every level
+        name = part.lower().replace(" ", "_").replace("-", "_").lstrip("_")
+        if name in _NOT_INSTALLED or name.startswith("test_") or name.endswith(("_tests", "_test")):
+            return True
+    return False
 
 
 class Rule:

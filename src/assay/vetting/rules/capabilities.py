@@ -145,8 +145,8 @@ class Clipboard(_CallRule):
 
 SUSPICIOUS_COMMAND = re.compile(
     r"(powershell|cmd(\.exe)?\s+/c|^start\s|\sstart\s|mshta|curl\s|wget\s|(ba)?sh\s+-c"
-    r"|python[0-9.]*(\.exe)?\s+-c|nohup|chmod\s+\+x|/tmp/|%temp%|appdata|\.exe\b|\.vbs\b"
-    r"|\.bat\b|\.ps1\b|base64\s+-d|/dev/tcp)",
+    r"|python[0-9.]*(\.exe)?\s+-c|nohup|chmod\s+\+x|/tmp/|%temp%|appdata|\.vbs\b|\.ps1\b"
+    r"|base64\s+-d|/dev/tcp)",
     re.IGNORECASE,
 )
 
@@ -243,7 +243,8 @@ class SensitiveReads(Rule):
         if facts is None:
             return
         where = INSTALL if context.install_time else LIBRARY
-        hits = sorted({m.group(0) for s, _ in facts.strings for m in SENSITIVE_PATHS.finditer(s)})
+        joined = facts.joined_strings()
+        hits = sorted({m.group(0) for m in SENSITIVE_PATHS.finditer(joined)})
         if len(hits) >= 2 or (hits and where == INSTALL):
             line = next(n for s, n in facts.strings if SENSITIVE_PATHS.search(s))
             if where == INSTALL:
@@ -274,6 +275,8 @@ class Persistence(Rule):
         registry = any(
             matches(c.name, ("winreg.SetValueEx", "_winreg.SetValueEx")) for c in facts.calls
         )
+        if not PERSISTENCE_TEXT.search(facts.joined_strings()):
+            return
         for text, line in facts.strings:
             found = PERSISTENCE_TEXT.search(text)
             if found and (registry or "Run" not in found.group(0)):

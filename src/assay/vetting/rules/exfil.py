@@ -19,6 +19,7 @@ from assay.vetting.rules.base import (
     IMPORT,
     INSTALL,
     LIBRARY,
+    NETWORK,
     SECOND_STAGE,
     FileContext,
     PackageFinding,
@@ -90,6 +91,8 @@ class _TextRule(Rule):
         facts = context.facts
         if facts is None:
             return
+        if not self.pattern.search(facts.joined_strings()):
+            return
         for value, line in facts.strings:
             found = self.accept(value)
             if found:
@@ -130,10 +133,11 @@ class Tunnel(_TextRule):
 
 class RawIpUrl(_TextRule):
     rule_id = "exfil-raw-ip"
-    category = EXFILTRATION
+    category = NETWORK
     severity = Level.LOW
     install_level = Level.MEDIUM
     explanation = "connects to a public IP address literal instead of a host name"
+    pattern = RAW_IP_URL
 
     def accept(self, value: str) -> str | None:
         for match in RAW_IP_URL.finditer(value):
@@ -189,6 +193,39 @@ class DownloadExecute(Rule):
                 return
 
 
+WRITERS = ("tempfile.NamedTemporaryFile", "tempfile.mkstemp", "tempfile.mktemp")
+
+
+class DropAndRun(Rule):
+    """A temporary file written and the Python interpreter started in the same scope."""
+
+    rule_id = "second-stage-drop-run"
+    category = SECOND_STAGE
+    severity = Level.HIGH
+    explanation = "writes a temporary file and runs it with the Python interpreter"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        writers = {
+            None if c.top_level else c.function for c in facts.calls if matches(c.name, WRITERS)
+        }
+        for call in facts.calls:
+            scope = None if call.top_level else call.function
+            if (
+                scope in writers
+                and matches(call.name, PROCESS_CALLS)
+                and any(n.startswith("sys.executable") for n in call.arg_names)
+            ):
+                where = context.where(call)
+                level = Level.MEDIUM if where == LIBRARY else self.severity
+                yield self.finding(
+                    context, call.line, where=where, severity=level, detail=call.name
+                )
+                return
+
+
 RULES: tuple[Rule, ...] = (
     Webhook(),
     PasteSite(),
@@ -196,4 +233,5 @@ RULES: tuple[Rule, ...] = (
     RawIpUrl(),
     ShellFetch(),
     DownloadExecute(),
+    DropAndRun(),
 )

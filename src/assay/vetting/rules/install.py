@@ -26,8 +26,12 @@ from assay.vetting.rules.base import (
     FileContext,
     PackageFinding,
     Rule,
+    matches,
 )
+from assay.vetting.rules.capabilities import NETWORK_CALLS, PROCESS_CALLS
 
+RUN_ON_INSTALL = frozenset({"install", "develop", "egg_info"})  # run by pip install itself
+EXEC_CALLS = ("exec", "eval", "builtins.exec", "builtins.eval", "marshal.loads")
 HOOKED_COMMANDS = ("install", "develop", "egg_info", "build_py", "bdist_egg", "sdist", "build")
 SHADOWED = frozenset(
     {
@@ -107,11 +111,24 @@ class CmdclassOverride(Rule):
             return
         for name, bases in facts.classes.items():
             hooked = [b for b in bases if b.rsplit(".", 1)[-1] in HOOKED_COMMANDS]
-            if hooked:
-                line = next(
-                    (n for n, text in enumerate(facts.lines, 1) if f"class {name}" in text), 0
+            if not hooked:
+                continue
+            line = next((n for n, text in enumerate(facts.lines, 1) if f"class {name}" in text), 0)
+            detail = f"{name}({hooked[0]})"
+            level = self.severity
+            if hooked[0].rsplit(".", 1)[-1] in RUN_ON_INSTALL:
+                runs = sorted(
+                    {
+                        c.name or ""
+                        for c in facts.calls
+                        if c.cls == name
+                        and not c.literal_args
+                        and matches(c.name, (*PROCESS_CALLS, *NETWORK_CALLS, *EXEC_CALLS))
+                    }
                 )
-                yield self.finding(context, line, where=INSTALL, detail=f"{name}({hooked[0]})")
+                if runs:
+                    level, detail = Level.HIGH, f"{detail} runs {', '.join(runs[:4])}"
+            yield self.finding(context, line, where=INSTALL, severity=level, detail=detail)
 
 
 class InTreeBackend(Rule):
@@ -214,7 +231,7 @@ class ShadowingEntryPoint(Rule):
         if context.path.endswith(("entry_points.txt", "setup.cfg")):
             text = _section(text, ("console_scripts", "gui_scripts"))
         elif context.path.endswith("pyproject.toml"):
-            text = _section(text, ("project.scripts", "project.gui-scripts"))
+            text = "\n".join(f"{name} = x:y" for name in _pyproject_scripts(context.data))
         for match in _SCRIPT.finditer(text):
             if match.group(1).lower() in SHADOWED:
                 line = context.text().count("\n", 0, max(context.text().find(match.group(0)), 0))
@@ -234,6 +251,21 @@ class ShadowingEntryPoint(Rule):
 
 
 _SCRIPT_STRING = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*=\s*[A-Za-z_][\w.]*\s*:\s*[\w.]+\s*$")
+
+
+def _pyproject_scripts(data: bytes) -> list[str]:
+    try:
+        project = tomllib.loads(data.decode("utf-8", errors="replace")).get("project")
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return []
+    if not isinstance(project, dict):
+        return []
+    names: list[str] = []
+    for key in ("scripts", "gui-scripts"):
+        table = project.get(key)
+        if isinstance(table, dict):
+            names.extend(str(name) for name in table)
+    return names
 
 
 def _section(text: str, names: tuple[str, ...]) -> str:

@@ -2,7 +2,9 @@
 
 An archive the reader could not read completely (truncated, corrupt, over a
 limit, with paths that escape it) is high: whatever was not read may be the
-payload.  Links, devices and format confusion are reported at lower levels.
+payload.  The exception is an archive nested under tests or docs (hostile
+archives are common test fixtures of archive libraries): low.  Links, devices
+and format confusion are reported at lower levels.
 Python that does not parse is low; code that looks like Python 2 (common in old
 sdists) is only informational.
 """
@@ -20,7 +22,7 @@ from assay.vetting.archive_model import (
     ArchiveReport,
 )
 from assay.vetting.pysource import Unparsed
-from assay.vetting.rules.base import INTEGRITY, PACKAGE, PackageFinding
+from assay.vetting.rules.base import INTEGRITY, PACKAGE, PackageFinding, not_installed
 
 ARCHIVE_INCOMPLETE = "archive-incomplete"
 ARCHIVE_ANOMALY = "archive-anomaly"
@@ -41,7 +43,11 @@ def archive_findings(report: ArchiveReport) -> list[PackageFinding]:
 
 
 def _problem(name: str, problem: ArchiveProblem) -> PackageFinding:
-    if problem.makes_incomplete:
+    outer, nested, _ = problem.path.partition("!")
+    if problem.makes_incomplete and nested and not_installed(outer):
+        rule, level = ARCHIVE_INCOMPLETE, Level.LOW  # a hostile archive kept as test data
+        why = "an archive among the tests or docs could not be read completely"
+    elif problem.makes_incomplete:
         rule, level = ARCHIVE_INCOMPLETE, Level.HIGH
         why = "the archive could not be read completely, so it was not fully analysed"
     else:

@@ -1,0 +1,78 @@
+"""The shared AST pass: alias resolution, hidden names, data flow, never executing anything."""
+
+import ast
+
+from assay.vetting.pysource import (
+    DECODED,
+    LOCAL_FILE,
+    MAX_SOURCE_BYTES,
+    ModuleFacts,
+    Unparsed,
+    fold_string,
+    read_source,
+)
+
+
+def _facts(code: str) -> ModuleFacts:
+    facts = read_source("m.py", code.encode())
+    assert isinstance(facts, ModuleFacts)
+    return facts
+
+
+def _names(code: str) -> list[str | None]:
+    return [c.name for c in _facts(code).calls]
+
+
+def test_aliases_resolve_to_dotted_names():
+    assert "base64.b64decode" in _names("import base64 as b\nb.b64decode(x)\n")
+    assert "os.system" in _names("from os import system as s\ns(x)\n")
+    assert "os.path.join" in _names("import os.path\nos.path.join(a, b)\n")
+    assert "subprocess.Popen" in _names("sp = __import__('subprocess')\nsp.Popen(x)\n")
+
+
+def test_hidden_names():
+    calls = _facts("import os\ngetattr(os, 'sys' + 'tem')(x)\n__import__('os').popen(y)\n").calls
+    hidden = {c.name for c in calls if c.hidden}
+    assert {"os.system", "os.popen"} <= hidden
+
+
+def test_fold_string():
+    def fold(src):
+        return fold_string(ast.parse(src, mode="eval").body)
+
+    assert fold("'a' + 'b'") == "ab"
+    assert fold("''.join(['e', 'v', 'a', 'l'])") == "eval"
+    assert fold("'lave'[::-1]") == "eval"
+    assert fold("chr(101)") == "e"
+    assert fold("name + 'x'") is None
+
+
+def test_origins_follow_assignments():
+    facts = _facts("import base64\nx = base64.b64decode(d)\ny = x\nexec(y)\n")
+    sink = next(c for c in facts.calls if c.name == "exec")
+    assert DECODED in sink.origins
+    version = _facts("exec(open('v.py').read())\n")
+    assert LOCAL_FILE in next(c for c in version.calls if c.name == "exec").origins
+
+
+def test_top_level_and_function_context():
+    facts = _facts("import os\nos.system(a)\ndef f():\n    os.system(b)\nf()\n")
+    top, inner = (c for c in facts.calls if c.name == "os.system")
+    assert top.top_level
+    assert not inner.top_level
+    assert inner.function == "f"
+    assert facts.reached == frozenset({"f"})
+
+
+def test_unparseable_and_oversized_sources():
+    assert isinstance(read_source("m.py", b"def (:"), Unparsed)
+    big = read_source("m.py", b"#" * (MAX_SOURCE_BYTES + 1))
+    assert isinstance(big, Unparsed)
+    assert "larger" in big.reason
+
+
+def test_source_is_never_executed(tmp_path):
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').write('x')\nexec('raise SystemExit')\n"
+    _facts(code)
+    assert not marker.exists()

@@ -1,0 +1,81 @@
+"""What could not be analysed is a finding: incomplete archives fail closed, unparsed Python."""
+
+import io
+import tarfile
+
+from assay.advisories.severity import Level
+from assay.vetting.archive_model import ArchiveLimits
+from assay.vetting.engine import analyse_archive
+from tests.vetting.package_builder import rules, sdist, vet_sdist, vet_wheel, wheel
+
+
+def test_truncated_archive_is_flagged():
+    data = sdist({"setup.py": "from setuptools import setup\nsetup()\n" * 200})
+    report = analyse_archive("demo-1.0.tar.gz", data[: len(data) // 2])
+    assert "archive-incomplete" in rules(report, Level.HIGH)
+    assert report.flagged
+    assert report.archive_report is not None
+    assert not report.archive_report.complete
+
+
+def test_member_over_the_limit_is_flagged():
+    data = sdist({"demo/big.py": "x = 1\n" * 1000})
+    report = analyse_archive("demo-1.0.tar.gz", data, ArchiveLimits(max_member_bytes=100))
+    assert report.flagged
+    assert "archive-incomplete" in rules(report)
+
+
+def test_path_traversal_is_flagged():
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../evil.py")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    report = analyse_archive("demo-1.0.tar.gz", out.getvalue())
+    assert report.flagged
+
+
+def test_format_confusion_is_reported_but_the_content_still_read():
+    report = analyse_archive("demo-1.0.tar.gz", wheel({"demo/__init__.py": "x = 1\n"}))
+    assert "archive-anomaly" in rules(report, Level.MEDIUM)
+    assert not report.flagged
+
+
+def test_complete_clean_archive_has_no_integrity_findings():
+    report = vet_wheel({"demo/__init__.py": "x = 1\n"})
+    assert not {"archive-incomplete", "archive-anomaly"} & rules(report)
+
+
+def test_unparseable_python_is_low_and_python2_informational():
+    broken = vet_wheel({"demo/bad.py": "def broken(:\n    subprocess\n"})
+    finding = next(f for f in broken.findings if f.rule == "python-unparsed")
+    assert finding.severity == Level.LOW
+    py2 = vet_sdist({"setup.py": "print 'installing'\nfrom distutils.core import setup\nsetup()\n"})
+    finding = next(f for f in py2.findings if f.rule == "python-unparsed")
+    assert finding.severity == Level.NONE
+    assert "Python 2" in finding.explanation
+    assert not py2.flagged
+
+
+def test_deeply_nested_expression_does_not_crash():
+    code = "x = " + "(" * 5000 + "1" + ")" * 5000 + "\nexec(y)\n"
+    report = vet_wheel({"demo/deep.py": code})
+    assert "python-unparsed" in rules(report)
+
+
+def test_hostile_archive_kept_as_test_data_is_low():
+    inner = io.BytesIO()
+    with tarfile.open(fileobj=inner, mode="w") as tar:
+        info = tarfile.TarInfo("../escape.txt")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    fixture: dict[str, str | bytes] = {
+        "tests/bad.tar": inner.getvalue(),
+        "setup.py": "from setuptools import setup\n",
+    }
+    report = analyse_archive("demo-1.0.tar.gz", sdist(fixture))
+    finding = next(f for f in report.findings if f.rule == "archive-incomplete")
+    assert finding.severity == Level.LOW
+    assert not report.flagged
+    shipped = analyse_archive("demo-1.0.tar.gz", sdist({"demo/data.tar": inner.getvalue()}))
+    assert shipped.flagged
