@@ -10,7 +10,7 @@ from rfc3987_syntax import is_valid_syntax  # type: ignore[import-untyped]
 from assay.sbom.iri import is_iri, is_iri_reference
 
 CORPUS = [
-    "https://pypi.org/simple/aiohttp/",
+    "https://index.example/simple/aiohttp/",
     "git+https://github.com/a/b.git@0123abc",
     "git+file:///tmp/projects/gitpkg@dbf5c0a7",
     "file:///tmp/dist/wheelpkg-1.0-py3-none-any.whl",

@@ -13,9 +13,10 @@ from assay.environments.readers._files import digest
 from assay.environments.readers.conda_env import CondaEnvironmentReader
 from assay.environments.readers.conda_lock import CondaLockReader
 from assay.environments.readers.pixi_lock import PixiLockReader
+from tests.support import CONDA_FORGE
 
 READER = CondaLockReader()
-FORGE = "https://conda.anaconda.org/conda-forge"
+FORGE = CONDA_FORGE
 
 
 @pytest.fixture
@@ -65,8 +66,7 @@ def test_conda_entries(lock: Path) -> None:
     assert python.dependencies == ("libgcc-ng", "libzlib", "openssl", "tzdata")
     assert _on(env, "python", "osx-arm64").dependencies == ("libzlib", "openssl", "tzdata")
     assert python.purl == (
-        "pkg:conda/python@3.12.2?build=hab00c5b_0_cpython"
-        "&channel=https://conda.anaconda.org/conda-forge&subdir=linux-64"
+        f"pkg:conda/python@3.12.2?build=hab00c5b_0_cpython&channel={FORGE}&subdir=linux-64"
     )
     tzdata = _on(env, "tzdata", "osx-arm64")  # noarch package, listed per platform
     assert (tzdata.version_raw, tzdata.build) == ("2024a", "h0c530f3_0")

@@ -19,11 +19,12 @@ from assay.environments.model import (
 from assay.environments.ports import ReaderError
 from assay.environments.readers.conda_prefix import CondaPrefixReader, requested_names
 from assay.environments.readers.installed import InstalledReader
+from tests.support import CONDA_FORGE, CONDA_MAIN
 
 READER = CondaPrefixReader()
 SITE = "lib/python3.11/site-packages"
-MAIN = "https://repo.anaconda.com/pkgs/main"
-FORGE = "https://conda.anaconda.org/conda-forge"
+MAIN = CONDA_MAIN
+FORGE = CONDA_FORGE
 
 
 @pytest.fixture

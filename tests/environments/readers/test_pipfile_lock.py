@@ -16,6 +16,7 @@ from assay.environments.ports import ReaderError
 from assay.environments.readers import detect
 from assay.environments.readers._files import digest, digest_files
 from assay.environments.readers.pipfile_lock import PipfileLockReader
+from tests.support import FIXTURE_INDEX
 
 READER = PipfileLockReader()
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(?P<version>[^;\s]+)")
@@ -47,7 +48,7 @@ def test_agrees_with_pipenv_requirements(assets: Path) -> None:
             continue
         key = (canonicalize_name(match["name"]), match["version"])
         exported[key] = set(re.findall(r"--hash=(\S+)", line))
-    assert lines[0] == "-i https://pypi.org/simple"
+    assert lines[0] == "-i " + FIXTURE_INDEX
     pinned = {
         (p.canonical_name, p.version_raw): {str(h) for h in p.hashes}
         for p in env.packages
@@ -71,7 +72,7 @@ def test_packages_in_detail(assets: Path) -> None:
     )
     assert env.python_version == "3.11"
     assert ("pipfile-spec", "6") in env.properties
-    assert ("source:pypi", "https://pypi.org/simple") in env.properties
+    assert ("source:pypi", FIXTURE_INDEX) in env.properties
     assert (
         "pipfile-hash",
         "sha256:be2848181fc41a18b533eba3d762425ae4d646ce910672fb7f84fc9cf14beaad",
@@ -89,7 +90,7 @@ def test_packages_in_detail(assets: Path) -> None:
     assert requests.origin.url is None  # the lock names no index for it
 
     click = _one(env, "click")
-    assert (click.origin.kind, click.origin.url) == (OriginKind.INDEX, "https://pypi.org/simple")
+    assert (click.origin.kind, click.origin.url) == (OriginKind.INDEX, FIXTURE_INDEX)
     urllib3 = _one(env, "urllib3")
     assert urllib3.requested is False
 

@@ -13,9 +13,10 @@ from assay.environments.readers._files import digest
 from assay.environments.readers.conda_env import CondaEnvironmentReader
 from assay.environments.readers.conda_lock import CondaLockReader
 from assay.environments.readers.pixi_lock import PixiLockReader
+from tests.support import CONDA_FORGE, FIXTURE_INDEX
 
 READER = PixiLockReader()
-FORGE = "https://conda.anaconda.org/conda-forge"
+FORGE = CONDA_FORGE
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_reads_v6_default_environment(lock: Path) -> None:
     assert env.python_version == "3.12.2"
     assert ("platforms", "linux-64, osx-arm64") in env.properties
     assert ("environments", "default, test") in env.properties
-    assert ("indexes", "https://pypi.org/simple") in env.properties
+    assert ("indexes", FIXTURE_INDEX) in env.properties
     assert ("lock_version", "6") in env.properties
     # pytest and colorama are only in the `test` environment
     assert not env.by_name("pytest")
@@ -88,7 +89,7 @@ def test_pypi_packages(lock: Path) -> None:
     requests = _on(env, "requests", "linux-64")
     assert (requests.ecosystem, requests.version_raw) == (Ecosystem.PYPI, "2.31.0")
     assert requests.origin.kind is OriginKind.INDEX
-    assert requests.origin.url == "https://pypi.org/simple"
+    assert requests.origin.url == FIXTURE_INDEX
     assert requests.extras == ("socks",)
     # the socks extra is selected, so pysocks is a dependency
     assert requests.dependencies == ("certifi", "charset-normalizer", "idna", "pysocks", "urllib3")
@@ -164,7 +165,7 @@ def _broken(source: Path, tmp_path: Path, old: str, new: str) -> Path:
         ("version: 6\n", "", "no `version`"),
         ("  default:\n", "  main:\n", "no `default` environment (found: main, test)"),
         (
-            "- conda: https://conda.anaconda.org/conda-forge/linux-64/numpy",
+            f"- conda: {FORGE}/linux-64/numpy",
             "- conda: x",
             "x-1.26.4",
         ),
@@ -188,8 +189,8 @@ def test_malformed(lock: Path, tmp_path: Path, old: str, new: str, message: str)
 
 
 def test_missing_package_names_its_line(lock: Path, tmp_path: Path) -> None:
-    old = "- conda: https://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.4-py312heda63a1_0.conda\n"
-    path = _broken(lock, tmp_path, old, "- conda: https://conda.anaconda.org/x/numpy.conda\n")
+    old = f"- conda: {FORGE}/linux-64/numpy-1.26.4-py312heda63a1_0.conda\n"
+    path = _broken(lock, tmp_path, old, f"- conda: {FORGE.rsplit('/', 1)[0]}/x/numpy.conda\n")
     with pytest.raises(ReaderError, match="not in `packages`") as info:
         READER.read(path)
     assert info.value.line == 17  # the selector in the environment
@@ -204,7 +205,7 @@ def test_bad_package_record_names_its_line(lock: Path, tmp_path: Path) -> None:
 
 
 def test_duplicate_package_for_a_platform(lock: Path, tmp_path: Path) -> None:
-    line = "      - conda: https://conda.anaconda.org/conda-forge/linux-64/numpy-1.26.4-py312heda63a1_0.conda\n"
+    line = f"      - conda: {FORGE}/linux-64/numpy-1.26.4-py312heda63a1_0.conda\n"
     path = _broken(lock, tmp_path, line, line + line)
     with pytest.raises(ReaderError, match="numpy is locked twice for platform linux-64"):
         READER.read(path)

@@ -14,6 +14,7 @@ from assay.environments.ports import ReaderError
 from assay.environments.readers import detect
 from assay.environments.readers._files import digest, digest_files
 from assay.environments.readers.poetry_lock import PoetryLockReader
+from tests.support import FIXTURE_INDEX
 
 READER = PoetryLockReader()
 LAYOUTS = ("v1", "v2.0", "v2")
@@ -100,7 +101,7 @@ def test_v1_packages_in_detail(assets: Path) -> None:
     assert env.source.digest == digest_files([("poetry.lock", lock), ("pyproject.toml", manifest)])
     assert ("poetry-lock-version", "1.1") in env.properties
     assert ("python-versions", "^3.9") in env.properties
-    assert ("source:pypi-simple", "https://pypi.org/simple") in env.properties
+    assert ("source:pypi-simple", FIXTURE_INDEX) in env.properties
 
     requests = _one(env, "requests")
     assert requests.version_raw == "2.32.5"
@@ -110,7 +111,7 @@ def test_v1_packages_in_detail(assets: Path) -> None:
     ]
     assert requests.hash_source is HashSource.LOCK
     assert requests.origin.kind is OriginKind.INDEX
-    assert requests.origin.url == "https://pypi.org/simple"
+    assert requests.origin.url == FIXTURE_INDEX
     assert requests.requested is True
     assert requests.installer == "poetry"
     assert requests.extras == ("socks",)

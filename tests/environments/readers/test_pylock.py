@@ -10,6 +10,7 @@ from assay.environments.model import Hash, HashSource, OriginKind, Package
 from assay.environments.ports import ReaderError
 from assay.environments.readers.pylock import PylockReader
 from assay.environments.readers.uv_lock import UvLockReader
+from tests.support import FIXTURE_INDEX
 
 READER = PylockReader()
 
@@ -34,7 +35,7 @@ def test_uv_export(folder: Path) -> None:
     (rich,) = env.by_name("rich")
     assert rich.version_raw == "14.0.0"
     assert rich.origin.kind is OriginKind.INDEX
-    assert rich.origin.url == "https://pypi.org/simple"
+    assert rich.origin.url == FIXTURE_INDEX
     assert rich.hash_source is HashSource.LOCK
     assert set(rich.hashes) == {
         Hash("sha256", "82f1bc23a6a21ebca4ae0c45af9bdbc492ed20231dcb63f297d6d1021a9d5725"),
@@ -149,7 +150,7 @@ def test_spec_features(folder: Path) -> None:
     assert testkit.origin.subdirectory == "src"
     assert testkit.version_raw is None
     (attrs,) = env.by_name("attrs")
-    assert attrs.origin.url == "https://pypi.org/simple/"
+    assert attrs.origin.url == FIXTURE_INDEX + "/"
 
 
 def test_sniff(folder: Path, tmp_path: Path, assets: Path) -> None:

@@ -11,13 +11,11 @@ from assay.environments.model import Hash, HashSource, OriginKind
 from assay.environments.ports import ReaderError
 from assay.environments.readers._files import digest
 from assay.environments.readers.requirements import RequirementsReader
+from tests.support import FIXTURE_INDEX, SIX_WHEEL_URL
 
 READER = RequirementsReader()
 TINYLIB_COMMIT = "a748842d3cdd66eee021e5608cc439c10eec920e"
-SIX_URL = (
-    "https://files.pythonhosted.org/packages/d9/5a/"
-    "e7c31adbe875f2abbb91bd84cf2dc52d792b5a01506781dbcf25c91daf11/six-1.16.0-py2.py3-none-any.whl"
-)
+SIX_URL = SIX_WHEEL_URL
 SIX_SHA = "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
 
 
@@ -49,7 +47,7 @@ def test_uv_compile_with_hashes(req_dir: Path) -> None:
     assert env.source.digest == digest(path.read_bytes())
     assert env.python_version == "3.11"
     assert ("generator", "uv") in env.properties
-    assert ("index-url", "https://pypi.org/simple") in env.properties
+    assert ("index-url", FIXTURE_INDEX) in env.properties
 
     (certifi,) = env.by_name("certifi")
     assert certifi.version_raw == "2026.10.19.post1"
@@ -58,7 +56,7 @@ def test_uv_compile_with_hashes(req_dir: Path) -> None:
     )
     assert certifi.hash_source is HashSource.LOCK
     assert certifi.origin.kind is OriginKind.INDEX
-    assert certifi.origin.url == "https://pypi.org/simple"
+    assert certifi.origin.url == FIXTURE_INDEX
     assert certifi.requested is False
 
     (charset,) = env.by_name("charset-normalizer")

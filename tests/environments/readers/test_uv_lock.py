@@ -9,6 +9,7 @@ import pytest
 from assay.environments.model import Hash, HashSource, OriginKind
 from assay.environments.ports import ReaderError
 from assay.environments.readers.uv_lock import UvLockReader
+from tests.support import FIXTURE_INDEX
 
 READER = UvLockReader()
 
@@ -73,7 +74,7 @@ def test_small_lock_packages(small: Path) -> None:
         in requests.hashes
     )  # the wheel
     assert requests.origin.kind is OriginKind.INDEX
-    assert requests.origin.url == "https://pypi.org/simple"
+    assert requests.origin.url == FIXTURE_INDEX
 
     (pysocks,) = env.by_name("PySocks")
     assert pysocks.requested is False
