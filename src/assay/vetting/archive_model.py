@@ -9,6 +9,8 @@ callers must treat an incomplete report as a finding (fail closed), never as cle
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 KiB = 1024
@@ -168,3 +170,40 @@ def normalise_path(name: str) -> tuple[str, None] | tuple[None, ArchiveProblem]:
     if not parts:
         return None, ArchiveProblem(INVALID_PATH, repr(shown), "empty path")
     return "/".join(parts), None
+
+
+class OneShotReading(ABC):
+    """Members are read once, in order; the report is complete after the last one."""
+
+    def __init__(self) -> None:
+        self._members = 0
+        self._bytes = 0
+        self._started = False
+        self._done = False
+
+    @abstractmethod
+    def _produce(self) -> Iterator[ArchiveMember]:
+        """The members, read as they are yielded."""
+
+    @abstractmethod
+    def _finish(self) -> ArchiveReport:
+        """The report, once every member was read."""
+
+    def __iter__(self) -> Iterator[ArchiveMember]:
+        if self._started:
+            raise RuntimeError(f"a {type(self).__name__} can be iterated only once")
+        self._started = True
+        for member in self._produce():
+            self._members += 1
+            self._bytes += member.size
+            yield member
+        self._done = True
+
+    def report(self) -> ArchiveReport:
+        """The report; members not yet iterated over are read (and dropped) first."""
+        if not self._started:
+            for _ in self:
+                pass
+        elif not self._done:
+            raise RuntimeError("report() before the members were all read")
+        return self._finish()

@@ -44,6 +44,7 @@ from assay.vetting.archive_model import (
     ArchiveLimits,
     ArchiveMember,
     ArchiveReport,
+    OneShotReading,
 )
 from assay.vetting.archive_tar import read_tar
 from assay.vetting.archive_zip import read_zip
@@ -56,7 +57,7 @@ _DAMAGE = (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError)
 _UNREADABLE = {"zstd": "zstandard", "7z": "7-Zip", "rar": "RAR"}
 
 
-class ArchiveReading:
+class ArchiveReading(OneShotReading):
     """One pass over one archive: iterate for the members, then call :meth:`report`.
 
     ``state`` lets a caller charge several readings (a directory of archives) to
@@ -73,35 +74,19 @@ class ArchiveReading:
         depth: int = 1,
         prefix: str = "",
     ) -> None:
+        super().__init__()
         self.name = name
         self._data = data
         self._state = state if state is not None else ReadState(limits or ArchiveLimits())
         self._depth = depth
         self._prefix = prefix
         self._first_problem = len(self._state.problems)
-        self._members = 0
-        self._bytes = 0
         self._format: str | None = None
-        self._started = False
-        self._done = False
 
-    def __iter__(self) -> Iterator[ArchiveMember]:
-        if self._started:
-            raise RuntimeError("an ArchiveReading can be iterated only once")
-        self._started = True
-        for member in self._read(self._data, self.name, self._prefix, self._depth):
-            self._members += 1
-            self._bytes += member.size
-            yield member
-        self._done = True
+    def _produce(self) -> Iterator[ArchiveMember]:
+        return self._read(self._data, self.name, self._prefix, self._depth)
 
-    def report(self) -> ArchiveReport:
-        """The report; members not yet iterated over are read (and dropped) first."""
-        if not self._started:
-            for _ in self:
-                pass
-        elif not self._done:
-            raise RuntimeError("report() before the members were all read")
+    def _finish(self) -> ArchiveReport:
         return ArchiveReport(
             name=self.name,
             format=self._format,

@@ -38,6 +38,7 @@ from assay.vetting.archive_model import (
     ArchiveMember,
     ArchiveProblem,
     ArchiveReport,
+    OneShotReading,
 )
 from assay.vetting.archives import ArchiveReading, open_nested
 from assay.vetting.distributions import DistributionSource
@@ -131,33 +132,18 @@ class _Refused:
         return self._report
 
 
-class DirectoryReading:
+class DirectoryReading(OneShotReading):
     """An unpacked tree read like an archive: no link is followed, the same limits apply."""
 
     def __init__(self, root: Path, limits: ArchiveLimits | None = None) -> None:
+        super().__init__()
         self.root = root
         self._state = ReadState(limits or ArchiveLimits())
-        self._members = 0
-        self._bytes = 0
-        self._started = False
-        self._done = False
 
-    def __iter__(self) -> Iterator[ArchiveMember]:
-        if self._started:
-            raise RuntimeError("a DirectoryReading can be iterated only once")
-        self._started = True
-        for member in self._walk(self.root, ""):
-            self._members += 1
-            self._bytes += member.size
-            yield member
-        self._done = True
+    def _produce(self) -> Iterator[ArchiveMember]:
+        return self._walk(self.root, "")
 
-    def report(self) -> ArchiveReport:
-        if not self._started:
-            for _ in self:
-                pass
-        elif not self._done:
-            raise RuntimeError("report() before the members were all read")
+    def _finish(self) -> ArchiveReport:
         problems = tuple(self._state.problems)
         return ArchiveReport(str(self.root), "directory", self._members, self._bytes, problems)
 
