@@ -30,12 +30,11 @@ from assay.advisories.suppress import (
     parse_vex,
 )
 from assay.cli.audit_table import print_tables
-from assay.cli.output import write_atomically
+from assay.cli.output import check_reader_format, write_atomically
 from assay.environments.model import Environment
 from assay.environments.ports import ReaderError
-from assay.environments.readers import format_names, read_environment
+from assay.environments.readers import read_environment
 from assay.environments.readers._files import read_text
-from assay.errors import UsageError
 from assay.settings import Settings
 
 FAIL_ON = ("any", "low", "medium", "high", "critical")
@@ -168,10 +167,7 @@ def audit_command(
     above --fail-on; 1: findings; 2: usage; 3: unreadable source, ignore file
     or VEX; 4: advisory database missing or corrupt.
     """
-    if source_format is not None and source_format not in format_names():
-        raise UsageError(
-            f"unknown --source-format {source_format!r}; choose one of: {', '.join(format_names())}"
-        )
+    check_reader_format(source_format, "--source-format")
     threshold = _threshold(fail_on)
     policy = SuppressionPolicy(
         today=date.today(),  # the user's calendar day decides expiry

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import click
 
-from assay.cli.output import write_atomically
+from assay.cli.output import check_reader_format, write_atomically
 from assay.environments.artifact import dumps, environment_digest
 from assay.environments.diff import diff_environments
 from assay.environments.model import Environment
 from assay.environments.readers import format_names, read_environment, reader_for
-from assay.errors import UsageError
 
 
 @click.group("env")
@@ -24,10 +23,7 @@ FORMAT_HELP = "Reader to use instead of auto-detection (see 'assay env formats')
 
 
 def _load(source: Path, format_name: str | None) -> Environment:
-    if format_name is not None and format_name not in format_names():
-        raise UsageError(
-            f"unknown --format {format_name!r}; choose one of: {', '.join(format_names())}"
-        )
+    check_reader_format(format_name, "--format")
     return read_environment(source, format_name)
 
 

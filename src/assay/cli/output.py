@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from assay.errors import AssayError
+from assay.errors import AssayError, UsageError
 
 
 def write_atomically(target: Path, text: str) -> None:
@@ -23,3 +23,11 @@ def write_atomically(target: Path, text: str) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise AssayError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+
+def check_reader_format(value: str | None, option: str) -> None:
+    """UsageError unless ``value`` (from ``option``) names a reader ``assay env formats`` lists."""
+    from assay.environments.readers import format_names  # noqa: PLC0415 - keep CLI start-up light
+
+    if value is not None and value not in format_names():
+        raise UsageError(f"unknown {option} {value!r}; choose one of: {', '.join(format_names())}")

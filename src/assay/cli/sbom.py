@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
-from assay.cli.output import write_atomically
+from assay.cli.output import check_reader_format, write_atomically
 from assay.environments.ports import ReaderError
-from assay.environments.readers import format_names, read_environment
+from assay.environments.readers import read_environment
 from assay.errors import UsageError
 from assay.sbom.generate import CYCLONEDX_SPECS, DEFAULT_FORMAT, FORMATS, describe
 
@@ -99,10 +99,7 @@ def generate_command(
     """Write an SBOM of SOURCE (any source 'assay env' reads), validated before output."""
     if spec_version is not None and not format_name.startswith("cyclonedx"):
         raise UsageError("--spec-version applies to the CycloneDX formats only")
-    if source_format is not None and source_format not in format_names():
-        raise UsageError(
-            f"unknown --source-format {source_format!r}; choose one of: {', '.join(format_names())}"
-        )
+    check_reader_format(source_format, "--source-format")
     from assay.sbom.context import SbomOptions  # noqa: PLC0415
     from assay.sbom.generate import generate  # noqa: PLC0415
 
