@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from assay.cli.output import check_reader_format, write_atomically
-from assay.environments.artifact import dumps, environment_digest
+from assay.environments.artifact import dumps, dumps_with_digest, environment_digest
 from assay.environments.diff import diff_environments
 from assay.environments.model import Environment
 from assay.environments.readers import format_names, read_environment, reader_for
@@ -63,14 +63,14 @@ def show(source: Path, format_name: str | None, as_json: bool) -> None:
 def capture(source: Path, format_name: str | None, output: Path | None) -> None:
     """Capture SOURCE as a canonical, hashed JSON artifact."""
     env = _load(source, format_name)
-    text = dumps(env)
+    text, digest = dumps_with_digest(env)
     if output is None:
         click.echo(text, nl=False)
         return
     write_atomically(output, text)
     click.echo(
         f"captured {len(env.packages)} packages from {env.source.kind} {source} "
-        f"to {output} ({environment_digest(env)})",
+        f"to {output} ({digest})",
         err=True,
     )
 

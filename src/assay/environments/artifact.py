@@ -133,10 +133,16 @@ def _body_digest(body: dict[str, Any]) -> str:
 
 def dumps(env: Environment) -> str:
     """The artifact text: pretty, sorted, deterministic, newline-terminated."""
+    return dumps_with_digest(env)[0]
+
+
+def dumps_with_digest(env: Environment) -> tuple[str, str]:
+    """The artifact text and its digest, building the body once."""
     body = environment_body(env)
+    digest = _body_digest(body)
     # schema and digest first (readers sniff the head), everything below sorted
-    document = {"schema": SCHEMA, "digest": _body_digest(body), "environment": _sorted(body)}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    document = {"schema": SCHEMA, "digest": digest, "environment": _sorted(body)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n", digest
 
 
 def _sorted(value: Any) -> Any:
