@@ -87,21 +87,26 @@ def digest_files(parts: Iterable[tuple[str, bytes]]) -> str:
     return "sha256:" + outer.hexdigest()
 
 
-def _check_depth(path: Path, value: Any) -> None:
-    """Reject documents nested deeper than MAX_NESTING, and YAML alias re-use."""
+def _check_depth(path: Path, value: Any, *, yaml_aliases: bool = False) -> None:
+    """Reject documents nested deeper than MAX_NESTING and, for YAML, alias re-use.
+
+    Only YAML can make one node appear twice (``&a`` / ``*a``); JSON and TOML
+    parsers build a fresh object per value, so they skip the identity check.
+    """
     seen: set[int] = set()
+    if not isinstance(value, dict | list):
+        return
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
-        if not isinstance(node, dict | list):
-            continue
         if depth > MAX_NESTING:
             raise ReaderError(path, f"nested more than {MAX_NESTING} levels deep")
-        if id(node) in seen:
-            raise ReaderError(path, "uses YAML aliases, which lock files never need")
-        seen.add(id(node))
+        if yaml_aliases:
+            if id(node) in seen:
+                raise ReaderError(path, "uses YAML aliases, which lock files never need")
+            seen.add(id(node))
         children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def parse_json(path: Path, text: str) -> Any:
@@ -154,7 +159,7 @@ def parse_yaml(path: Path, text: str) -> Any:
         raise ReaderError(path, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise ReaderError(path, "YAML nested too deeply") from None
-    _check_depth(path, value)
+    _check_depth(path, value, yaml_aliases=True)
     return value
 
 
