@@ -13,6 +13,9 @@ ADAPTERS = {
     "advisories/sync.py": {"httpx"},
     "vetting/upstream.py": {"httpx"},
     "vetting/upstream_projects.py": {"httpx"},
+    "registry/upstream.py": {"httpx"},
+    "registry/state.py": {"sqlite3"},
+    "vetting/cache.py": {"sqlite3"},
 }
 
 

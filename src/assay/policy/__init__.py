@@ -1,0 +1,1 @@
+"""One declarative policy, applied the same way by the CLI, the registry and the server."""
