@@ -16,6 +16,9 @@ ADAPTERS = {
     "registry/upstream.py": {"httpx"},
     "registry/state.py": {"sqlite3"},
     "vetting/cache.py": {"sqlite3"},
+    "policy/index_facts.py": {"httpx"},
+    "registry/tokens.py": {"sqlite3"},
+    "registry/internal.py": {"sqlite3"},
 }
 
 

@@ -24,7 +24,14 @@ _COMMANDS = {
     "audit": ("assay.cli.audit", "audit_command"),
     "osv-api": ("assay.cli.osv_api", "osv_api_command"),
     "sbom": ("assay.cli.sbom", "sbom_group"),
+    "serve": ("assay.cli.serve", "serve_command"),
     "aibom": ("assay.cli.aibom", "aibom_command"),
+    "gate": ("assay.cli.gate", "gate_command"),
+    "promote": ("assay.cli.promote", "promote_command"),
+    "log": ("assay.cli.log", "log_group"),
+    "policy": ("assay.cli.policy", "policy_group"),
+    "registry": ("assay.cli.registry", "registry_group"),
+    "vet": ("assay.cli.vet", "vet_command"),
     "vet-name": ("assay.cli.vet_name", "vet_name_command"),
 }
 

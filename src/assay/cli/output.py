@@ -9,8 +9,25 @@ from pathlib import Path
 from assay.errors import AssayError, UsageError
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(target: Path, text: str) -> None:
-    """Write ``text`` to ``target`` through a temporary file: never a partial file."""
+    """Write ``text`` to ``target`` through a temporary file: never a partial file.
+
+    A target that exists and is not a regular file (``/dev/null``, a pipe) is
+    written in place: renaming over it would replace the device.
+    """
+    if target.exists() and not target.is_file():  # /dev/null, a FIFO: never rename over it
+        try:
+            with target.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise AssayError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        return
     directory = target.parent if str(target.parent) else Path()
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
@@ -19,6 +36,7 @@ def write_atomically(target: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        Path(tmp).chmod(0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual mode
         Path(tmp).replace(target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

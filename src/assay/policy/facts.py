@@ -48,6 +48,7 @@ class PackageFacts:
     yanked: bool | None = None
     yanked_reason: str | None = None
     project_status: str | None = None  # PEP 792: active, archived, quarantined, deprecated
+    project_status_reason: str | None = None  # the index's explanation of the status
     pinned: bool = True  # an exact version (== or a lock entry)
     hashed: bool = False  # at least one artifact hash is recorded
     direct: bool | None = None  # requested directly (None: the source cannot tell)

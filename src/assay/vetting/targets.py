@@ -89,6 +89,8 @@ def open_target(
     if path.is_dir():
         return [TargetUnit(target, "directory", None, DirectoryReading(path, bounds))]
     if path.exists() or path.is_symlink():
+        if not path.is_file():  # a FIFO, socket or device would block or never end
+            raise TargetError(f"{target}: not a regular file or directory")
         data = _read_file(path, bounds)
         if data is None:
             detail = f"larger than the {bounds.max_archive_bytes} byte archive limit"
