@@ -17,7 +17,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from assay.environments.ports import ReaderError
 from assay.environments.readers._files import parse_toml, read_text
@@ -26,7 +26,9 @@ from assay.policy.lines import KeyLines
 from assay.policy.model import DEFAULT_STAGES, Outcome, Policy, PolicyError, Waiver
 from assay.policy.spdx import LicenseLists, normalise_id
 
-_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_STAGE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # fullmatch: "$" would allow a newline
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508 names
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OUTCOMES = {"pass": Outcome.PASS, "warn": Outcome.WARN, "block": Outcome.BLOCK}
 _ACTIONS = {"off": None, "warn": Outcome.WARN, "block": Outcome.BLOCK}
 _COMMON = ("action", "unavailable")
@@ -126,8 +128,10 @@ class _Loader:
         if "stages" in settings:
             stages = self.strings(settings["stages"], ("policy", "stages"))
             for stage in stages:
-                if not _STAGE_NAME.match(stage):
+                if not _STAGE_NAME.fullmatch(stage):
                     raise self.fail(("policy", "stages"), f"stage name {stage!r} is not valid")
+                if stage == "default":  # the key that covers the other stages in an action table
+                    raise self.fail(("policy", "stages"), "'default' is reserved, not a stage name")
             if not stages or len(set(stages)) != len(stages):
                 raise self.fail(("policy", "stages"), "stages must be unique and not empty")
             self.stages = tuple(stages)
@@ -192,7 +196,10 @@ class _Loader:
         if "only_with_fix" in t:
             out["only_with_fix"] = self.typed(t["only_with_fix"], (*p, "only_with_fix"), bool)
         if "ids" in t:
-            out["ids"] = frozenset(i.strip() for i in self.strings(t["ids"], (*p, "ids")))
+            ids = frozenset(i.strip() for i in self.strings(t["ids"], (*p, "ids")))
+            if "" in ids:
+                raise self.fail((*p, "ids"), "rules.vulnerabilities.ids has an empty id")
+            out["ids"] = ids
         if "unknown_severity" in t:
             out["unknown_severity"] = self.choice(
                 t["unknown_severity"], (*p, "unknown_severity"), _OUTCOMES
@@ -245,10 +252,15 @@ class _Loader:
         if "overrides" in t:
             table = self.typed(t["overrides"], (*p, "overrides"), dict)
             out["overrides"] = tuple(
-                (canonicalize_name(name), self.days(days, (*p, "overrides", name)))
+                (self.name(name, (*p, "overrides", name)), self.days(days, (*p, "overrides", name)))
                 for name, days in table.items()
             )
         return out
+
+    def name(self, text: str, path: tuple[str | int, ...]) -> NormalizedName:
+        if not _PROJECT_NAME.fullmatch(text):
+            raise self.fail(path, f"{text!r} is not a package name")
+        return canonicalize_name(text)
 
     def spec(self, text: str, path: tuple[str | int, ...]) -> r.PackageSpec:
         try:
@@ -289,8 +301,8 @@ class _Loader:
         text = {
             k: self.typed(table[k], (*path, k), str).strip() for k in _WAIVER_KEYS if k in table
         }
-        for key in ("justification", "approver"):
-            if not text[key]:
+        for key, found in text.items():
+            if not found:
                 raise self.fail((*path, key), f"waiver {key} is empty")
         if "package" not in text and "vulnerability" not in text:
             raise self.fail(path, "a waiver needs a package or a vulnerability (or both)")
@@ -311,7 +323,7 @@ class _Loader:
             justification=text["justification"],
             approver=text["approver"],
             expires=self.expiry(table["expires"], (*path, "expires")),
-            package=canonicalize_name(text["package"]) if "package" in text else None,
+            package=self.name(text["package"], (*path, "package")) if "package" in text else None,
             versions=versions,
             vulnerability=text.get("vulnerability"),
             rule=rule,
@@ -324,10 +336,13 @@ class _Loader:
         if isinstance(value, date):
             return value
         text = self.typed(value, path, (str, date))
+        problem = self.fail(path, f"expires {text!r} is not a date (YYYY-MM-DD)")
+        if not _ISO_DATE.fullmatch(text):
+            raise problem
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise self.fail(path, f"expires {text!r} is not a date (YYYY-MM-DD)") from None
+            raise problem from None
 
 
 _KIND_NAMES: dict[type, str] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import SpecifierSet
@@ -84,6 +84,9 @@ class Waiver:
     line: int | None = field(default=None, compare=False)
 
     def expired(self, now: datetime) -> bool:
+        """True from the UTC day after ``expires`` (a naive ``now`` is taken as UTC)."""
+        if now.tzinfo is not None and now.utcoffset():
+            now = now.astimezone(UTC)
         return now.date() > self.expires
 
     @property

@@ -34,13 +34,22 @@ def licensing() -> Any:
 
 
 def _known(key: str) -> bool:
-    return key.startswith("LicenseRef-") or key in _known_keys()
+    """A license id: on the SPDX license list (not an exception), or ``LicenseRef-*``."""
+    return key.startswith("LicenseRef-") or key in _known_keys()[0]
+
+
+def _known_exception(key: str) -> bool:
+    return key in _known_keys()[1]
 
 
 @lru_cache(maxsize=1)
-def _known_keys() -> frozenset[str]:
-    spdx = licensing()
-    return frozenset(symbol.key for symbol in spdx.known_symbols.values())
+def _known_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """The SPDX license ids and the SPDX exception ids (one is not the other)."""
+    symbols = licensing().known_symbols.values()
+    return (
+        frozenset(symbol.key for symbol in symbols if not symbol.is_exception),
+        frozenset(symbol.key for symbol in symbols if symbol.is_exception),
+    )
 
 
 def normalise_id(text: str) -> str:
@@ -56,7 +65,7 @@ def normalise_id(text: str) -> str:
     if isinstance(parsed, LicenseWithExceptionSymbol):
         base = parsed.license_symbol.key
         exception = parsed.exception_symbol.key
-        if not _known(base) or exception not in _known_keys():
+        if not _known(base) or not _known_exception(exception):
             raise ValueError(f"{text!r} names an unknown SPDX license or exception id")
         return f"{base} WITH {exception}".lower()
     if not isinstance(parsed, LicenseSymbol):
@@ -114,9 +123,12 @@ class LicenseLists:
             listed = self._listed(combined.lower(), combined)
             if listed is not None:
                 return listed
-            if node.exception_symbol.key not in _known_keys():
-                return self.unknown, [f"{node.exception_symbol.key} is not a known exception"]
-            return self._symbol(str(node.license_symbol.key))
+            base = self._symbol(str(node.license_symbol.key))
+            if not _known_exception(node.exception_symbol.key):
+                # unknown, and never milder than the license it is attached to
+                note = f"{node.exception_symbol.key} is not a known exception"
+                return self.unknown.at_least(base[0]), [*base[1], note]
+            return base
         if isinstance(node, LicenseSymbol):
             return self._symbol(str(node.key))
         if isinstance(node, OR):

@@ -1,0 +1,1 @@
+"""The curated registry: a simple-repository index that serves only what policy allows."""
