@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "assay"
-FRAMEWORKS = {"click", "rich", "httpx", "sqlite3", "sqlalchemy", "starlette", "uvicorn"}
+FRAMEWORKS = {
+    *("click", "rich", "httpx", "sqlite3", "sqlalchemy", "starlette", "uvicorn", "cryptography"),
+}
 # modules allowed to touch a framework: the CLI, the server, and named I/O adapters
 ADAPTERS = {
     "advisories/store.py": {"sqlite3"},
@@ -16,6 +18,7 @@ ADAPTERS = {
     "registry/upstream.py": {"httpx"},
     "registry/state.py": {"sqlite3"},
     "vetting/cache.py": {"sqlite3"},
+    "auditlog/keys.py": {"cryptography"},
     "policy/index_facts.py": {"httpx"},
     "registry/tokens.py": {"sqlite3"},
     "registry/internal.py": {"sqlite3"},

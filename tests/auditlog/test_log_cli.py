@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from assay.auditlog.attestation import verify_envelope
+from assay.auditlog.chain import entry_hash, parse_entry
 from assay.auditlog.keys import Signer, load_verifier
+from assay.auditlog.log import AuditLog
+from assay.auditlog.records import DECISION, decision_record
 from assay.cli.app import run
 from tests.auditlog.support import TEST_KEY, TEST_PUBLIC_KEY, build_log
 
@@ -189,3 +193,106 @@ def test_expect_head_catches_entries_removed_from_the_end(
     code, _, err = assay(capsys, "log", "verify", "--expect-head", head)
     assert code == 1
     assert f"the expected head {head} is not in the log" in err
+
+
+# --- review of issue 6: corrupt logs and odd filter values never end in an internal error
+
+
+def _resign(home: Path, line: int, **fields: object) -> Path:
+    """The log with entry ``line`` (1-based) changed and re-signed, chain intact after it."""
+
+    log = home / "audit-log.jsonl"
+    signer = Signer.from_pem(TEST_KEY.read_bytes())
+    entries = [parse_entry(raw) for raw in log.read_bytes().splitlines()]
+    out: list[bytes] = []
+    previous = None
+    for number, entry in enumerate(entries, start=1):
+        body = {**entry.body(), **(fields if number == line else {})}
+        if previous is not None:
+            body["prev"] = previous
+        digest = entry_hash(body)
+        sig = base64.b64encode(signer.sign(digest.encode())).decode()
+        full = {**body, "hash": digest, "signature": sig}
+        out.append(json.dumps(full, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+        previous = digest
+    log.write_bytes(b"".join(out))
+    return log
+
+
+def test_a_deeply_nested_line_is_malformed_not_an_internal_error(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = home / "audit-log.jsonl"
+    with log.open("ab") as handle:
+        handle.write(b"[" * 100_000 + b"\n")
+    code, _, err = assay(capsys, "log", "verify")
+    assert code == 1
+    assert "line 6: malformed entry: malformed JSON (nested too deeply)" in err
+    code, _, err = assay(capsys, "log", "show")
+    assert code == 3
+    assert "Traceback" not in err
+    assert "internal error" not in err
+
+
+def test_an_entry_time_without_offset_is_malformed(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _resign(home, 2, time="2026-03-01")  # re-signed: only the format is wrong
+    code, _, err = assay(capsys, "log", "verify")
+    assert code == 1
+    assert "line 2 (seq 2)" not in err  # malformed entries are named by line only
+    assert "line 2: malformed entry: time '2026-03-01' is not an ISO 8601 time" in err
+    code, _, err = assay(capsys, "log", "show", "--since", "2026-01-01")
+    assert code == 3
+    assert "internal error" not in err
+
+
+@pytest.mark.parametrize("until", ["9999-12-31", "9999-12-31T23:59:59"])
+def test_until_the_last_representable_day_keeps_everything(
+    home: Path, capsys: pytest.CaptureFixture[str], until: str
+) -> None:
+    code, out, err = assay(capsys, "log", "show", "--until", until)
+    assert (code, err) == (0, "")
+    assert out.rstrip().endswith("5 entries")
+
+
+def test_until_a_date_includes_that_day_and_since_starts_it(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the fixed clock logs every entry on 2026-03-01
+    for args in (["--until", "2026-03-01"], ["--since", "2026-03-01"], ["--until", " 2026-03-01 "]):
+        code, out, _ = assay(capsys, "log", "show", *args)
+        assert (code, out.rstrip().rsplit("\n", 1)[-1]) == (0, "5 entries"), args
+    code, out, _ = assay(capsys, "log", "show", "--until", "2026-02-28")
+    assert out.rstrip().endswith("0 entries")
+
+
+@pytest.mark.parametrize("head", ["zz", "", "abc123", "g" * 64])
+def test_expect_head_that_is_not_a_hash_is_a_usage_error(
+    home: Path, capsys: pytest.CaptureFixture[str], head: str
+) -> None:
+    code, out, err = assay(capsys, "log", "verify", "--expect-head", head)
+    assert (code, out) == (2, "")
+    assert err.startswith("assay: error: --expect-head ")
+    assert "is not a hash (64 hex digits)" in err
+
+
+def test_a_refused_promotion_is_shown_as_refused(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = AuditLog(home / "audit-log.jsonl", Signer.from_pem(TEST_KEY.read_bytes()))
+    refused = {"from_stage": "staging", "to_stage": "production", "by": "carol"}
+    log.append(
+        DECISION,
+        decision_record(
+            {"stage": "production", "outcome": "pass", "promotion": {**refused, "refused": "why"}},
+            environment="uv.lock",
+            environment_digest="sha256:" + "3f" * 32,
+        ),
+    )
+    code, out, _ = assay(capsys, "log", "show", "--kind", "decision")
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.lstrip().startswith("6 "))
+    assert "staging -> production" in row
+    assert "refused (pass)" in row
+    assert "carol" in row

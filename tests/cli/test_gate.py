@@ -206,6 +206,8 @@ def test_the_decision_is_logged_and_verifies(
     [
         (("--stage", "qa"), 2, "unknown stage 'qa'"),
         (("--stage", "production", "--now", "yesterday"), 2, "--now 'yesterday'"),
+        (("--stage", "production", "--now", "9999-12-31T23:00-05:00"), 2, "is out of range"),
+        (("--stage", "production", "-o", "missing/report.txt"), 2, "cannot write: no directory"),
         (("--stage", "production", "--source-format", "nope"), 2, "unknown --source-format"),
     ],
 )
@@ -219,6 +221,7 @@ def test_usage_errors(
     assert err.startswith("assay: error: ")
     assert message in err
     assert len(err.splitlines()) == 1
+    assert not (home / "audit-log.jsonl").exists()  # refused before anything was decided
 
 
 def test_bad_input_exits_3(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -348,3 +351,11 @@ def test_squatting_from_the_popular_list(home: Path, capsys: pytest.CaptureFixtu
         ("reqeusts", "squatting")
     }
     assert not [r for r in document["facts_unavailable"] if r["fact"] == "squat_findings"]
+
+
+def test_now_with_an_offset_is_evaluated_in_utc() -> None:
+    from assay.cli.gate import parse_now  # noqa: PLC0415
+
+    moment = parse_now("2026-03-31T20:00:00-04:00")
+    assert moment.isoformat() == "2026-04-01T00:00:00+00:00"
+    assert parse_now("2026-03-31").isoformat() == "2026-03-31T00:00:00+00:00"

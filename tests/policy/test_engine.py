@@ -109,3 +109,14 @@ def test_an_empty_environment_passes() -> None:
     decision = evaluate(load_policy(FULL), "production", [], now=NOW)
     assert decision.outcome == Outcome.PASS
     assert decision.to_record()["reasons"] == []
+
+
+def test_a_stage_is_planned_once_per_policy() -> None:
+    p = load_policy(FULL)
+    assert p.prepared == {}
+    first = evaluate_package(p, "production", ENVIRONMENT[0], now=NOW)
+    prepared = p.prepared["production"]
+    assert evaluate_package(p, "production", ENVIRONMENT[0], now=NOW) == first
+    assert p.prepared["production"] is prepared  # reused, not re-planned
+    assert set(p.prepared) == {"production"}
+    assert p == load_policy(FULL)  # the cache is not part of the value

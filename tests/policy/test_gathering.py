@@ -389,6 +389,12 @@ def test_the_adapter_separates_unavailable_from_unreachable() -> None:
                 200, text="{", headers={"content-type": "application/json"}
             )
         ).releases("demo")
+    with pytest.raises(IndexUnavailableError, match="not valid JSON"):  # not a RecursionError
+        adapter(
+            lambda request: httpx.Response(
+                200, text="[" * 100_000, headers={"content-type": "application/json"}
+            )
+        ).releases("demo")
 
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)

@@ -201,3 +201,78 @@ def test_load_policy_reads_files_and_names_missing_ones(tmp_path: Path) -> None:
     bad.write_bytes(b"[rules.pins]\naction = '\xff'\n")
     with pytest.raises(PolicyError, match=r"bad\.toml:2: not valid UTF-8"):
         load_policy(bad)
+
+
+# --- review of issue 6: values that used to load and then never matched or misbehaved
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[policy]\nstages = ["prod\\n"]\n', "p.toml:2: stage name 'prod\\n' is not valid"),
+        (
+            '[policy]\nstages = ["default", "prod"]\n',
+            "p.toml:2: 'default' is reserved, not a stage name",
+        ),
+        ('[rules.vulnerabilities]\naction = "block"\nids = [" "]\n', "p.toml:3: rules.vuln"),
+        (
+            '[rules.cooldown]\naction = "block"\noverrides = { "bad name!" = 1 }\n',
+            "p.toml:3: 'bad name!' is not a package name",
+        ),
+    ],
+)
+def test_stage_names_ids_and_override_names_are_checked(text: str, expected: str) -> None:
+    assert error(text).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("package = ''", "p.toml:2: waiver package is empty"),
+        ("vulnerability = '  '", "p.toml:2: waiver vulnerability is empty"),
+        ("package = 'a'\nrule = ''", "p.toml:3: waiver rule is empty"),
+        ("package = 'a'\nversions = ''", "p.toml:3: waiver versions is empty"),
+        ("package = 'not a name'", "p.toml:2: 'not a name' is not a package name"),
+        ("package = 'a'\nexpires = '20261231'", "expires '20261231' is not a date (YYYY-MM-DD)"),
+        ("package = 'a'\nexpires = '2026-W01-1'", "expires '2026-W01-1' is not a date"),
+    ],
+)
+def test_waiver_scopes_are_never_empty_and_dates_are_plain(line: str, expected: str) -> None:
+    expires = "" if "expires" in line else "expires = 2026-01-01\n"
+    text = f"[[waivers]]\n{line}\njustification = 'j'\napprover = 'x'\n{expires}"
+    assert expected in error(text)
+
+
+def test_a_string_expiry_in_the_documented_form_still_loads() -> None:
+    p = policy("[[waivers]]\npackage = 'A.B'\njustification = 'j'\napprover = 'x'\n"
+               "expires = '2026-12-31'\n")  # fmt: skip
+    assert (p.waivers[0].package, p.waivers[0].expires.isoformat()) == ("a-b", "2026-12-31")
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the policy is empty"),
+        (b"# only a comment\n\n", "the policy is empty"),
+        (b"[rules.pins]\naction = 'block'\n[rules.pins]\n", ":3: invalid TOML: Cannot declare"),
+        (
+            b"[rules.vulnerabilities]\naction = { default = 'warn', x = { y = { z = 1 } } }\n",
+            ":2: unknown key 'x' in rules.vulnerabilities.action",
+        ),
+        (b"[rules.pins]\naction = 'block'\n" + b"#" * (4 * 1024 * 1024), "byte limit"),
+        (bytes(range(256)) * 4, "not valid UTF-8"),
+    ],
+)
+def test_malformed_policy_files(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "p.toml"
+    path.write_bytes(content)
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert caught.value.exit_code == 3
+    assert str(path) in caught.value.message
+    assert expected in caught.value.message
+
+
+def test_a_directory_is_not_a_policy_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="is a directory"):
+        load_policy(tmp_path)

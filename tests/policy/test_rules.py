@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from assay.policy.model import Outcome
+from assay.policy.rules import RULES
 from tests.policy.helpers import (
     HELD,
     NOW,
@@ -269,3 +271,66 @@ def test_an_off_rule_looks_at_nothing() -> None:
     decision = decide(p, "production", facts())
     assert decision.outcome == Outcome.PASS
     assert decision.unavailable == ()
+
+
+# --- review of issue 6: every rule x every stage outcome, in one table
+
+Facts = dict[str, Any]
+# rule -> (settings, facts that trigger it, facts that pass it, the fact left unknown)
+_HIT: dict[str, tuple[str, Facts, Facts, Facts | None]] = {
+    "vulnerabilities": ("", {"vulnerabilities": (vuln(),)}, {"vulnerabilities": ()},
+                        {"vulnerabilities": None}),
+    "vetting": ("", {"vet_score": 9.0}, {"vet_score": 1.0}, {"vet_score": None}),
+    "licenses": ('deny = ["GPL-3.0-only"]\nallow = ["MIT"]',
+                 {"license_expression": "GPL-3.0-only"}, {"license_expression": "MIT"}, None),
+    "cooldown": ("", {"release_time": NOW - timedelta(days=1)},
+                 {"release_time": NOW - timedelta(days=30)}, {"release_time": None}),
+    "denylist": ('packages = ["demo<2"]', {}, {"version": "2.0"}, {"version": None}),
+    "allowlist": ('packages = ["demo>=2"]', {}, {"version": "2.0"}, {"version": None}),
+    "pins": ("", {"pinned": False}, {}, None),
+    "hashes": ("", {"hashed": False}, {"hashed": True}, None),
+    "yanked": ("", {"yanked": True}, {"yanked": False}, {"yanked": None}),
+    "project_status": ("", {"project_status": "quarantined"}, {"project_status": "active"},
+                       {"project_status": None}),
+    "squatting": ("", {"squat_findings": ("looks like requests",)}, {"squat_findings": ()},
+                  {"squat_findings": None}),
+    "staleness": ("", {"latest_release_time": NOW - timedelta(days=3650)},
+                  {"latest_release_time": NOW}, {"latest_release_time": None}),
+}  # fmt: skip
+
+
+def test_the_table_covers_every_rule() -> None:
+    assert set(_HIT) == set(RULES)
+
+
+@pytest.mark.parametrize("rule", sorted(_HIT))
+def test_every_rule_at_every_stage_outcome(rule: str) -> None:
+    settings, hit, clean, unknown = _HIT[rule]
+    p = rule_policy(rule, settings + '\nunavailable = "block"')
+    assert outcomes(p, facts(**hit)) == HELD  # off / warn / block
+    assert outcomes(p, facts(**clean)) == PASS
+    if unknown is not None:  # a missing fact counts, capped by the stage's action
+        assert outcomes(p, facts(**unknown)) == HELD
+        reasons = decide(p, "production", facts(**unknown)).reasons
+        assert [r.message.endswith("unavailable") for r in reasons] == [True]
+    warn_everywhere = rule_policy(rule, settings, action='action = "warn"')
+    assert outcomes(warn_everywhere, facts(**hit)) == dict.fromkeys(HELD, Outcome.WARN)
+
+
+@pytest.mark.parametrize(
+    ("severity", "score", "counts"),
+    [
+        ("moderate", None, True),  # GitHub's word for medium
+        ("MODERATE", None, True),
+        ("unknown", 9.8, True),  # no label, but a critical score
+        ("", 5.0, True),
+        ("unknown", 3.9, False),  # a low score under a medium threshold
+        ("low", None, False),
+    ],
+)
+def test_a_missing_or_other_label_is_read_like_the_audit_does(
+    severity: str, score: float | None, counts: bool
+) -> None:
+    p = rule_policy("vulnerabilities", 'severity = "medium"\nunknown_severity = "pass"')
+    found = facts(vulnerabilities=(vuln(severity=severity, score=score),))
+    assert outcomes(p, found) == (HELD if counts else PASS)

@@ -105,3 +105,30 @@ def test_list_entries_are_normalised(entry: str, normalised: str) -> None:
 def test_bad_list_entries_are_refused(entry: str) -> None:
     with pytest.raises(ValueError, match=r"SPDX|expression"):
         normalise_id(entry)
+
+
+# --- review of issue 6: an exception is not a license, and a license is not an exception
+
+
+@pytest.mark.parametrize(
+    ("expression", "outcome", "note"),
+    [
+        ("MIT WITH GPL-3.0-only", W, "GPL-3.0-only is not a known exception"),
+        ("GPL-3.0-only WITH MIT", B, "GPL-3.0-only is denied; MIT is not a known exception"),
+        ("GPL-3.0-only WITH Bogus-exception", B, "GPL-3.0-only is denied"),
+        ("Classpath-exception-2.0", W, "Classpath-exception-2.0 is not a known SPDX id"),
+        ("Classpath-exception-2.0 OR MIT", P, ""),
+    ],
+)
+def test_exceptions_and_licenses_are_told_apart(
+    expression: str, outcome: Outcome, note: str
+) -> None:
+    got, message = lists().grade(expression)
+    assert got == outcome
+    assert note in message
+
+
+@pytest.mark.parametrize("entry", ["Classpath-exception-2.0", "MIT WITH GPL-3.0-only"])
+def test_list_entries_must_be_a_license_or_a_license_with_an_exception(entry: str) -> None:
+    with pytest.raises(ValueError, match=r"unknown SPDX|not a known SPDX"):
+        normalise_id(entry)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from assay.policy.engine import evaluate
 from assay.policy.model import Outcome
@@ -106,3 +106,13 @@ def test_expired_waivers_are_reported_once_per_decision() -> None:
     decision = evaluate(p, "production", [URLLIB3, other], now=AFTER + timedelta(days=1))
     assert len(decision.waivers_expired) == 1
     assert decision.outcome == Outcome.BLOCK
+
+
+def test_expiry_uses_the_utc_date_of_a_clock_with_another_offset() -> None:
+    p = policy(waived('package = "urllib3"\nexpires = 2026-03-31'))
+    # 2026-03-31 20:00 in New York is 2026-04-01 00:00 UTC: the waiver has expired
+    new_york = datetime(2026, 3, 31, 20, 0, tzinfo=timezone(timedelta(hours=-4)))
+    assert decide(p, "production", URLLIB3, new_york).outcome == Outcome.BLOCK
+    # 2026-04-01 03:00 in Tokyo is 2026-03-31 18:00 UTC: it still applies
+    tokyo = datetime(2026, 4, 1, 3, 0, tzinfo=timezone(timedelta(hours=9)))
+    assert decide(p, "production", URLLIB3, tokyo).outcome == Outcome.PASS

@@ -55,7 +55,19 @@ def test_download_then_execute_in_one_function():
         for f in vet_wheel({"demo/u.py": code}).findings
         if f.rule == "second-stage-download-execute"
     )
-    assert finding.severity == Level.MEDIUM
+    assert finding.severity == Level.MEDIUM  # an updater: no program file named
+    fetch_and_run = (
+        "import subprocess, requests\n\n"
+        "def sync(url, cmd):\n"
+        "    requests.get(url)\n"
+        "    subprocess.run(cmd)\n"
+    )
+    finding = next(
+        f
+        for f in vet_wheel({"demo/u.py": fetch_and_run}).findings
+        if f.rule == "second-stage-download-execute"
+    )
+    assert finding.severity == Level.MEDIUM  # nothing written: a tool calling a command
     setup = code + "\nupdate(URL, '/tmp/x')\n"
     report = vet_sdist({"setup.py": setup})
     finding = next(f for f in report.findings if f.rule == "second-stage-download-execute")

@@ -157,9 +157,51 @@ def test_breadth_at_import_time_adds_to_the_score():
     assert assess(found).score == 2.5
 
 
-def test_exfiltration_endpoint_plus_library_second_stage_does_not_combine():
+def test_exfiltration_endpoint_plus_library_second_stage_combine_in_shipped_code():
     found = [
         _f(EXFILTRATION, LIBRARY, Level.MEDIUM, "pkg/docs.py"),
         _f("second-stage", LIBRARY, Level.MEDIUM, "pkg/cli.py"),
     ]
-    assert assess(found).score == 4.0
+    assert assess(found).score == 7.5
+    in_tests = [
+        _f(EXFILTRATION, LIBRARY, Level.MEDIUM, "pkg/tests/test_hooks.py"),
+        _f("second-stage", LIBRARY, Level.MEDIUM, "pkg/cli.py"),
+    ]
+    assert assess(in_tests).score == 4.0
+
+
+def test_two_medium_warning_signs_in_shipped_code_are_high():
+    found = [
+        _f(OBFUSCATION, IMPORT, Level.MEDIUM, "pkg/a.py"),
+        PackageFinding("pkg/b.py", 1, "rule-drop", Level.MEDIUM, "persistence", LIBRARY, "", ""),
+    ]
+    assert assess(found).score >= DEFAULT_THRESHOLD
+    one = [_f(OBFUSCATION, LIBRARY, Level.MEDIUM, "pkg/a.py"), _f(PROCESS, LIBRARY, Level.NONE)]
+    assert assess(one).score < DEFAULT_THRESHOLD
+    under_tests = [
+        PackageFinding("pkg/tests/a.py", 1, "r1", Level.MEDIUM, OBFUSCATION, LIBRARY, "", ""),
+        PackageFinding("pkg/tests/b.py", 1, "r2", Level.MEDIUM, "second-stage", LIBRARY, "", ""),
+    ]
+    assert assess(under_tests).score < DEFAULT_THRESHOLD
+
+
+def test_drop_box_and_a_request_in_one_shipped_file():
+    found = [
+        _f(EXFILTRATION, LIBRARY, Level.MEDIUM, "pkg/a.py"),
+        _f(NETWORK, LIBRARY, Level.NONE, "pkg/a.py"),
+    ]
+    assert assess(found).score == 7.5
+    apart = [
+        _f(EXFILTRATION, LIBRARY, Level.MEDIUM, "pkg/a.py"),
+        _f(NETWORK, LIBRARY, Level.NONE, "pkg/b.py"),
+    ]
+    assert assess(apart).score == 4.0
+
+
+def test_two_obfuscation_techniques_in_a_small_package():
+    found = [
+        PackageFinding("pkg/a.py", 1, "obf-names", Level.MEDIUM, OBFUSCATION, IMPORT, "", ""),
+        PackageFinding("pkg/a.py", 2, "obf-entropy", Level.LOW, OBFUSCATION, IMPORT, "", ""),
+    ]
+    assert assess(found).score == 7.0
+    assert assess(found, files=200).score < DEFAULT_THRESHOLD  # a large framework

@@ -54,7 +54,11 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """An entry's time; one without a UTC offset is refused (entries are written in UTC)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,8 @@ def parse_entry(line: bytes) -> Entry:
         raise MalformedEntryError("not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise MalformedEntryError(f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise MalformedEntryError("malformed JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise MalformedEntryError("not a JSON object")
     missing = [name for name in _FIELDS if name not in data]
@@ -171,7 +177,9 @@ def _check_values(data: Mapping[str, Any]) -> None:
     try:
         parse_time(data["time"])
     except ValueError:
-        raise MalformedEntryError(f"time {data['time']!r} is not an ISO 8601 time") from None
+        raise MalformedEntryError(
+            f"time {data['time']!r} is not an ISO 8601 time with a UTC offset"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +295,7 @@ def _seqs(lines: Sequence[bytes]) -> list[int | None]:
         try:
             seq = json.loads(line)["seq"]
             found.append(seq if isinstance(seq, int) else None)
-        except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        except (ValueError, TypeError, KeyError, UnicodeDecodeError, RecursionError):
             found.append(None)
     return found
 

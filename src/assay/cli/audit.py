@@ -18,7 +18,7 @@ from rich.console import Console
 
 from assay import __version__
 from assay.advisories.audit import Auditor, AuditReport
-from assay.advisories.reports import FORMATS, ReportContext, SourceLocation, package_lines, renderer
+from assay.advisories.reports import FORMATS, ReportContext, SourceLocation, renderer
 from assay.advisories.severity import Level
 from assay.advisories.store import AdvisoryDatabase
 from assay.advisories.suppress import (
@@ -30,9 +30,8 @@ from assay.advisories.suppress import (
     parse_vex,
 )
 from assay.cli.audit_table import print_tables
-from assay.cli.output import check_reader_format, write_atomically
+from assay.cli.output import check_reader_format, source_lines, source_uri, write_atomically
 from assay.environments.model import Environment
-from assay.environments.ports import ReaderError
 from assay.environments.readers import read_environment
 from assay.environments.readers._files import read_text
 from assay.settings import Settings
@@ -59,24 +58,8 @@ def _vex(paths: tuple[Path, ...]) -> list[VexStatement]:
     return statements
 
 
-def _uri(path: Path) -> str:
-    """The source path relative to the working directory when it lies below it."""
-    if path.is_absolute():
-        try:
-            path = path.resolve().relative_to(Path.cwd().resolve())
-        except ValueError:
-            return path.as_posix()
-    return path.as_posix().removeprefix("./")
-
-
 def _location(path: Path) -> SourceLocation:
-    lines: dict[str, int] = {}
-    if path.is_file():
-        try:
-            lines = package_lines(read_text(path, _LINES_LIMIT))
-        except ReaderError:
-            lines = {}
-    return SourceLocation(uri=_uri(path), lines=lines)
+    return SourceLocation(uri=source_uri(path), lines=source_lines(path, _LINES_LIMIT))
 
 
 def _generated_at() -> datetime:

@@ -18,13 +18,10 @@ import click
 
 from assay import __version__
 from assay.advisories.ports import AdvisoryError
-from assay.advisories.reports import package_lines
-from assay.cli.output import check_reader_format, write_atomically
+from assay.cli.output import check_reader_format, source_lines, source_uri, write_atomically
 from assay.environments.artifact import dumps_with_digest
 from assay.environments.model import Environment
-from assay.environments.ports import ReaderError
 from assay.environments.readers import read_environment
-from assay.environments.readers._files import read_text
 from assay.errors import UsageError
 from assay.policy.engine import evaluate
 from assay.policy.fact_sources import Missing, ProjectMetadataSource, VetResultSource
@@ -42,7 +39,6 @@ from assay.settings import Settings
 from assay.vetting.names import NameIndex
 
 FORMATS = ("table", "json", "sarif")
-_LINES_LIMIT = 64 * 1024 * 1024
 OFFLINE = "--offline: the package index was not asked"
 
 
@@ -62,18 +58,12 @@ class GateRun:
         return EXIT_CODES[self.decision.outcome]
 
     def context(self) -> GateContext:
-        lines: dict[str, int] = {}
-        if self.source.is_file():
-            try:
-                lines = package_lines(read_text(self.source, _LINES_LIMIT))
-            except ReaderError:
-                lines = {}
         return GateContext(
             source=str(self.source),
             environment_digest=self.digest,
             tool_version=__version__,
-            uri=_uri(self.source),
-            lines=lines,
+            uri=source_uri(self.source),
+            lines=source_lines(self.source),
         )
 
     def log_record(self) -> dict[str, Any]:
@@ -93,15 +83,6 @@ class GateRun:
         }
 
 
-def _uri(path: Path) -> str:
-    if path.is_absolute():
-        try:
-            path = path.resolve().relative_to(Path.cwd().resolve())
-        except ValueError:
-            return path.as_posix()
-    return path.as_posix().removeprefix("./")
-
-
 def parse_now(value: str | None) -> datetime:
     """The evaluation time: ``--now`` (ISO date or date-time; naive means UTC) or the clock."""
     if value is None:
@@ -114,7 +95,12 @@ def parse_now(value: str | None) -> datetime:
         except ValueError:
             raise UsageError(f"--now {value!r} is not an ISO 8601 date or date-time") from None
         moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise UsageError(f"--now {value!r} is out of range") from None
 
 
 def index_source(offline: bool) -> ProjectMetadataSource | Missing:
@@ -242,6 +228,25 @@ def source_options(function: Any) -> Any:
     return function
 
 
+def check_output(output: Path | None) -> None:
+    """Refuse an ``--output`` in a missing directory before anything is decided or logged."""
+    if output is not None and not output.parent.is_dir():
+        raise UsageError(f"{output}: cannot write: no directory {output.parent}")
+
+
+def report_options(function: Any) -> Any:
+    """``--format`` and ``--output``, as ``gate`` and ``promote`` take them."""
+    function = click.option(
+        "--output",
+        "-o",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Write the report here.",
+    )(function)
+    return click.option(
+        "--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True
+    )(function)
+
+
 def log_decision(run: GateRun) -> None:
     """Append the decision to the audit log and say where it went (stderr)."""
     from assay.auditlog import DECISION, decision_record, open_log  # noqa: PLC0415
@@ -262,12 +267,7 @@ def log_decision(run: GateRun) -> None:
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--stage", required=True, help="The stage to gate for (as the policy names it).")
 @source_options
-@click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True
-)
-@click.option(
-    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here."
-)
+@report_options
 @click.option("--no-log", is_flag=True, help="Do not append the decision to the audit log.")
 def gate_command(
     *,
@@ -293,6 +293,7 @@ def gate_command(
     Exit 0: pass; 5: pass with warnings; 1: blocked; 2: usage; 3: bad input.
     """
     check_reader_format(source_format, "--source-format")
+    check_output(output)
     run = run_gate(
         source,
         stage=stage,

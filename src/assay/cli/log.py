@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +26,8 @@ from assay.errors import UsageError
 from assay.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+_HASH = re.compile(r"[0-9a-fA-F]{64}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _log_option(function: F) -> F:
@@ -92,6 +95,8 @@ def verify_command(log_path: Path | None, public_key: Path | None, expect_head: 
     bad signature, unknown key, deleted, inserted, reordered, truncated).
     """
     log = log_path or Settings.from_env().audit_log
+    if expect_head is not None and not _HASH.fullmatch(expect_head):
+        raise UsageError(f"--expect-head {expect_head!r} is not a hash (64 hex digits)")
     verifier = _verifier(log, public_key)
     result = verify_log(log, verifier)
     if result.problem is not None:
@@ -107,15 +112,18 @@ def verify_command(log_path: Path | None, public_key: Path | None, expect_head: 
 
 
 def _moment(value: str, option: str, end_of_day: bool = False) -> datetime:
+    text = value.strip()
     try:
-        moment = datetime.fromisoformat(value)
+        if _DATE.fullmatch(text):  # a date alone: from its start, or (--until) through it
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text)
+    except OverflowError:  # --until 9999-12-31: no upper bound
+        return datetime.max.replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(f"{option} {value!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if end_of_day and len(value) == 10:  # a date alone: the whole day
-        moment += timedelta(days=1)
-    return moment
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _walk(value: object) -> Iterator[dict[str, Any]]:
@@ -175,10 +183,22 @@ def _filtered(entries: Iterable[Entry], **wanted: Any) -> Iterator[Entry]:
         yield entry
 
 
+def _refused(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``promotion`` object of a decision that logs a refused promotion."""
+    promotion = record.get("promotion")
+    return promotion if isinstance(promotion, dict) and "refused" in promotion else None
+
+
 def _stage_text(record: dict[str, Any]) -> str:
-    if "from_stage" in record or "to_stage" in record:
-        return f"{record.get('from_stage', '?')} -> {record.get('to_stage', '?')}"
+    moved = _refused(record) or record
+    if "from_stage" in moved or "to_stage" in moved:
+        return f"{moved.get('from_stage', '?')} -> {moved.get('to_stage', '?')}"
     return str(record.get("stage", "-"))
+
+
+def _outcome_text(record: dict[str, Any]) -> str:
+    outcome = str(record.get("outcome", "-"))
+    return f"refused ({outcome})" if _refused(record) is not None else outcome
 
 
 def _table(entries: list[Entry]) -> None:
@@ -196,8 +216,8 @@ def _table(entries: list[Entry]) -> None:
             entry.kind,
             str(record.get("environment", "-")),
             _stage_text(record),
-            str(record.get("outcome", "-")),
-            str(record.get("by", "-")),
+            _outcome_text(record),
+            str((_refused(record) or record).get("by", "-")),
             entry.hash[:12],
         )
     console.print(table)

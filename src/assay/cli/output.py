@@ -49,3 +49,27 @@ def check_reader_format(value: str | None, option: str) -> None:
 
     if value is not None and value not in format_names():
         raise UsageError(f"unknown {option} {value!r}; choose one of: {', '.join(format_names())}")
+
+
+def source_uri(path: Path) -> str:
+    """The source path relative to the working directory when it lies below it."""
+    if path.is_absolute():
+        try:
+            path = path.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix().removeprefix("./")
+
+
+def source_lines(path: Path, limit: int = 64 * 1024 * 1024) -> dict[str, int]:
+    """The line of each package in a source file (for SARIF locations); {} when unknown."""
+    from assay.advisories.reports import package_lines  # noqa: PLC0415
+    from assay.environments.ports import ReaderError  # noqa: PLC0415
+    from assay.environments.readers._files import read_text  # noqa: PLC0415
+
+    if not path.is_file():
+        return {}
+    try:
+        return package_lines(read_text(path, limit))
+    except ReaderError:
+        return {}

@@ -14,7 +14,15 @@ import click
 
 from assay.auditlog import DECISION, PROMOTION, AuditLog, AuditLogError, decision_record, open_log
 from assay.auditlog import promotion_record as make_promotion_record
-from assay.cli.gate import FORMATS, GateRun, emit, parse_now, run_gate, source_options
+from assay.cli.gate import (
+    GateRun,
+    check_output,
+    emit,
+    parse_now,
+    report_options,
+    run_gate,
+    source_options,
+)
 from assay.cli.output import check_reader_format
 from assay.errors import UsageError
 from assay.policy.loading import load_policy
@@ -60,12 +68,7 @@ def _refuse(log: AuditLog, run: GateRun, promotion: dict[str, str], why: str) ->
 @click.option("--to", "to_stage", required=True, metavar="STAGE", help="The next stage.")
 @click.option("--by", "by", required=True, metavar="NAME", help="Who promotes (recorded).")
 @source_options
-@click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True
-)
-@click.option(
-    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here."
-)
+@report_options
 def promote_command(
     *,
     source: Path,
@@ -93,6 +96,7 @@ def promote_command(
     1: refused; 2: usage; 3: bad input or an audit log that does not verify.
     """
     check_reader_format(source_format, "--source-format")
+    check_output(output)
     if not by.strip():
         raise UsageError("--by must name who promotes")
     settings = Settings.from_env()

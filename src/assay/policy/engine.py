@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
+from assay.advisories.matching import parse_version
 from assay.policy.facts import PackageFacts
 from assay.policy.model import (
     Decision,
@@ -32,7 +34,7 @@ from assay.policy.model import (
     UnavailableFact,
     Waiver,
 )
-from assay.policy.rules import Hit, Missing, Rule, parse_version
+from assay.policy.rules import Hit, Missing, Rule
 
 Plan = tuple[tuple[Rule, Outcome, Outcome], ...]  # rule, stage action, unavailable outcome
 
@@ -97,12 +99,21 @@ def _index(waivers: tuple[Waiver, ...]) -> WaiverIndex:
         else:
             by_name.setdefault(waiver.package, []).append(waiver)
     # a package's own waivers keep their file order among the vulnerability-only ones
-    order = {waiver: i for i, waiver in enumerate(waivers)}
+    # (by position: hashing a waiver hashes its specifier set, which is slow)
+    order = {id(waiver): i for i, waiver in enumerate(waivers)}
     merged = {
-        name: tuple(sorted((*found, *anywhere), key=order.__getitem__))
+        name: tuple(sorted((*found, *anywhere), key=lambda waiver: order[id(waiver)]))
         for name, found in by_name.items()
     }
     return merged, tuple(anywhere)
+
+
+def _prepared(policy: Policy, stage: str) -> tuple[Plan, WaiverIndex]:
+    """The plan and waiver index of ``stage``, made once per policy and stage."""
+    found = policy.prepared.get(stage)
+    if found is None:
+        found = policy.prepared[stage] = (plan(policy, stage), _index(policy.waivers))
+    return cast("tuple[Plan, WaiverIndex]", found)
 
 
 _PASS = Outcome.PASS
@@ -120,17 +131,17 @@ def _package(
     outcome = _PASS
     for rule, action, when_missing in steps:
         result = rule.check(facts, now)
+        if not result:  # the common case: no findings (an empty tuple)
+            continue
         if isinstance(result, Missing):
             unavailable.append(UnavailableFact(name, version, result.fact, rule.name))
             if when_missing is _PASS:
                 continue
-            found: tuple[tuple[Outcome, str, Hit | None], ...] = (
-                (when_missing, f"{result.fact} unavailable", None),
-            )
-        elif not result:
-            continue
+            found: list[tuple[Outcome, str, Hit | None]] = [
+                (when_missing, f"{result.fact} unavailable", None)
+            ]
         else:
-            found = tuple((action.at_most(hit.cap), hit.message, hit) for hit in result)
+            found = [(action.at_most(hit.cap), hit.message, hit) for hit in result]
         for said, message, hit in found:
             if said is _PASS:
                 continue
@@ -171,7 +182,7 @@ def evaluate_package(
     policy: Policy, stage: str, facts: PackageFacts, *, now: datetime
 ) -> PackageDecision:
     """The decision on one package version (what the registry calls per file)."""
-    return _package(plan(policy, stage), _index(policy.waivers), facts, now)
+    return _package(*_prepared(policy, stage), facts, now)
 
 
 class StageEvaluator:
@@ -180,8 +191,7 @@ class StageEvaluator:
     def __init__(self, policy: Policy, stage: str) -> None:
         self.policy = policy
         self.stage = stage
-        self._steps = plan(policy, stage)
-        self._waivers = _index(policy.waivers)
+        self._steps, self._waivers = _prepared(policy, stage)
 
     def package(self, facts: PackageFacts, *, now: datetime) -> PackageDecision:
         return _package(self._steps, self._waivers, facts, now)
@@ -191,8 +201,7 @@ def evaluate(
     policy: Policy, stage: str, facts: Iterable[PackageFacts], *, now: datetime
 ) -> Decision:
     """The decision on a set of packages at ``stage``."""
-    steps = plan(policy, stage)
-    waivers = _index(policy.waivers)
+    steps, waivers = _prepared(policy, stage)
     packages = tuple(_package(steps, waivers, item, now) for item in facts)
     outcome = Outcome.PASS
     used: dict[Waiver, None] = {}

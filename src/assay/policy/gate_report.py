@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assay.advisories.reports.sarif import sarif_log
 from assay.policy.gathering import GatheredFacts
 from assay.policy.model import Decision, Outcome, Policy, Reason
 
 SCHEMA = "assay.gate/1"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-SARIF_VERSION = "2.1.0"
 EXIT_CODES = {Outcome.PASS: 0, Outcome.WARN: 5, Outcome.BLOCK: 1}
 _SARIF_LEVELS = {Outcome.BLOCK: "error", Outcome.WARN: "warning", Outcome.PASS: "note"}
 
@@ -177,30 +176,17 @@ def sarif_document(decision: Decision, policy: Policy, context: GateContext) -> 
         )
     index = {name: position for position, name in enumerate(used)}
     reasons: Sequence[Reason] = decision.reasons
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "assay",
-                        "version": context.tool_version,
-                        "semanticVersion": context.tool_version,
-                        "rules": rules,
-                    }
-                },
-                "results": [_sarif_result(r, context, index) for r in reasons],
-                "columnKind": "unicodeCodePoints",
-                "properties": {
-                    "stage": decision.stage,
-                    "outcome": decision.outcome.value,
-                    "policyDigest": decision.policy_digest,
-                    "environmentDigest": context.environment_digest,
-                },
-            }
-        ],
-    }
+    return sarif_log(
+        context.tool_version,
+        rules,
+        [_sarif_result(r, context, index) for r in reasons],
+        {
+            "stage": decision.stage,
+            "outcome": decision.outcome.value,
+            "policyDigest": decision.policy_digest,
+            "environmentDigest": context.environment_digest,
+        },
+    )
 
 
 def render_sarif(decision: Decision, policy: Policy, context: GateContext) -> str:

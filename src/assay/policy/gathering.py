@@ -37,7 +37,7 @@ from typing import cast
 
 from packaging.utils import NormalizedName
 
-from assay.advisories.audit import Auditor
+from assay.advisories.audit import Auditor, Finding
 from assay.advisories.ports import AdvisorySource
 from assay.advisories.severity import Level
 from assay.environments.model import Ecosystem, Environment, HashSource, OriginKind, Package
@@ -136,18 +136,20 @@ def _base(package: Package, entries: Sequence[Package]) -> PackageFacts:
     )
 
 
-def _vulnerabilities(auditor: Auditor, package: Package) -> tuple[VulnerabilityFact, ...]:
-    return tuple(
-        VulnerabilityFact(
-            id=f.id,
-            aliases=f.ids[1:],
-            severity=f.severity.level.label(),
-            score=f.severity.score,
-            fixed_versions=f.fixed_versions,
-            summary=f.summary,
-        )
-        for f in auditor.findings_for(package)
+def vulnerability_fact(finding: Finding) -> VulnerabilityFact:
+    """What the policy engine needs of one audit finding (one alias group)."""
+    return VulnerabilityFact(
+        id=finding.id,
+        aliases=finding.ids[1:],
+        severity=finding.severity.level.label(),
+        score=finding.severity.score,
+        fixed_versions=finding.fixed_versions,
+        summary=finding.summary,
     )
+
+
+def _vulnerabilities(auditor: Auditor, package: Package) -> tuple[VulnerabilityFact, ...]:
+    return tuple(vulnerability_fact(f) for f in auditor.findings_for(package))
 
 
 def _ask_index(

@@ -20,8 +20,7 @@ project is asked.  The client is shared by the gathering's threads.
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,20 +43,9 @@ from assay.policy.fact_sources import (
     version_key,
 )
 from assay.vetting.upstream import redact
+from assay.vetting.upstream_projects import ACCEPT, fetch_json_page, parse_upload_time
 
-ACCEPT = "application/vnd.pypi.simple.v1+json"
-MAX_PAGE_BYTES = 64 * 1024 * 1024
 TIMEOUT_SECONDS = 20.0
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _file_version(filename: str, project: str) -> str | None:
@@ -86,7 +74,11 @@ def project_releases(name: str, document: Any) -> ProjectReleases:
         yanked = entry.get("yanked", False)
         reason = yanked.strip() or None if isinstance(yanked, str) else None
         files.setdefault(version, []).append(
-            (_time(entry.get("upload-time")), yanked is True or isinstance(yanked, str), reason)
+            (
+                parse_upload_time(entry.get("upload-time")),
+                yanked is True or isinstance(yanked, str),
+                reason,
+            )
         )
     releases = {
         version_key(version): ReleaseInfo(
@@ -139,21 +131,7 @@ class IndexProjects(ProjectMetadataSource):
             raise IndexUnreachableError(f"{shown}: not an HTTP(S) index")
         url = f"{self._base}{canonicalize_name(name)}/"
         try:
-            with self._client.stream("GET", url) as response:
-                if response.status_code == httpx.codes.NOT_FOUND:
-                    return None
-                if response.status_code != httpx.codes.OK:
-                    raise IndexUnavailableError(f"{redact(url)}: HTTP {response.status_code}")
-                kind = response.headers.get("content-type", "").split(";")[0].strip()
-                if kind != ACCEPT and not kind.endswith("json"):
-                    raise IndexUnavailableError(
-                        f"{redact(url)}: not a PEP 691 JSON answer ({kind or '?'})"
-                    )
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_PAGE_BYTES:
-                        raise IndexUnavailableError(f"{redact(url)}: answer larger than 64 MiB")
+            document = fetch_json_page(self._client, url, redact(url), IndexUnavailableError)
         except httpx.TransportError as exc:
             reason = str(exc) or type(exc).__name__
             raise IndexUnreachableError(
@@ -161,8 +139,6 @@ class IndexProjects(ProjectMetadataSource):
             ) from None
         except httpx.HTTPError as exc:
             raise IndexUnavailableError(f"{redact(url)}: {type(exc).__name__}: {exc}") from None
-        try:
-            document = json.loads(bytes(body))
-        except (ValueError, UnicodeDecodeError):
-            raise IndexUnavailableError(f"{redact(url)}: the answer is not valid JSON") from None
+        if document is None:
+            return None
         return project_releases(name, document)

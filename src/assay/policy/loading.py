@@ -25,6 +25,7 @@ from assay.policy import rules as r
 from assay.policy.lines import KeyLines
 from assay.policy.model import DEFAULT_STAGES, Outcome, Policy, PolicyError, Waiver
 from assay.policy.spdx import LicenseLists, normalise_id
+from assay.policy.specs import PackageSpec
 
 _STAGE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")  # fullmatch: "$" would allow a newline
 _PROJECT_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")  # PEP 508 names
@@ -64,6 +65,8 @@ def parse_policy(text: str, source_name: str) -> Policy:
     except ReaderError as exc:
         message = exc.message.split(": ", 1)[-1] if ": " in exc.message else exc.message
         raise PolicyError(source_name, message, exc.line) from None
+    if not data:  # a file emptied by accident must not pass everything
+        raise PolicyError(source_name, "the policy is empty: no [policy], [rules.*] or [[waivers]]")
     return _Loader(text, source_name).policy(data)
 
 
@@ -262,7 +265,7 @@ class _Loader:
             raise self.fail(path, f"{text!r} is not a package name")
         return canonicalize_name(text)
 
-    def spec(self, text: str, path: tuple[str | int, ...]) -> r.PackageSpec:
+    def spec(self, text: str, path: tuple[str | int, ...]) -> PackageSpec:
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
@@ -271,7 +274,7 @@ class _Loader:
             ) from None
         if req.extras or req.marker is not None or req.url:
             raise self.fail(path, f"{text!r}: only a name and a version specifier are allowed")
-        return r.PackageSpec(canonicalize_name(req.name), req.specifier or None)
+        return PackageSpec(canonicalize_name(req.name), req.specifier or None)
 
     def _denylist(self, t: dict[str, Any], p: tuple[str | int, ...]) -> dict[str, Any]:
         path = (*p, "packages")

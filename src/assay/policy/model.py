@@ -117,6 +117,10 @@ class Policy:
     unavailable: Outcome  # default outcome for a rule whose fact is unavailable
     digest: str  # sha256 of the canonical policy (comments and layout do not count)
     source: str = "<policy>"
+    # the engine's per-stage plan and waiver index, made on first use (a cache, not a value)
+    prepared: dict[str, object] = field(
+        init=False, default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def rule(self, name: str) -> Rule | None:
         for candidate in self.rules:

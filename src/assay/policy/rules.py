@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import ClassVar
 
-from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
-from packaging.version import InvalidVersion, Version
 
 from assay.policy.facts import PackageFacts, VulnerabilityFact
 from assay.policy.model import Outcome
 from assay.policy.spdx import LicenseLists
+from assay.policy.specs import PackageSpec
 
 SEVERITIES = ("none", "low", "medium", "high", "critical")
 _SEVERITY_RANK = {label: rank for rank, label in enumerate(SEVERITIES)}
+_CVSS_BANDS = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.1, "low"))  # CVSS ratings
 PROJECT_STATUSES = ("active", "archived", "quarantined", "deprecated")
 
 
@@ -41,35 +40,6 @@ class Missing:
 
 Result = tuple[Hit, ...] | Missing
 NO_HITS: tuple[Hit, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PackageSpec:
-    """A name and optional version specifier: ``requests``, ``urllib3<2``."""
-
-    name: NormalizedName
-    specifier: SpecifierSet | None = None
-
-    def matches(self, version: str | None) -> bool | None:
-        """True/False, or None when a specifier is given but the version is unknown."""
-        if self.specifier is None:
-            return True
-        if version is None:
-            return None
-        parsed = parse_version(version)
-        return parsed is not None and self.specifier.contains(parsed, prereleases=True)
-
-    def __str__(self) -> str:
-        return self.name + (str(self.specifier) if self.specifier is not None else "")
-
-
-@lru_cache(maxsize=16384)
-def parse_version(text: str) -> Version | None:
-    """A PEP 440 version, parsed once per distinct string; None when it is not one."""
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -100,6 +70,16 @@ class Rule:
         return self.summary
 
 
+def _label(vuln: VulnerabilityFact) -> str:
+    """The severity label; GitHub's "moderate" is medium, and a score gives a missing label."""
+    label = vuln.severity.lower()
+    if label == "moderate":
+        return "medium"
+    if label in _SEVERITY_RANK or vuln.score is None:
+        return label
+    return next((name for low, name in _CVSS_BANDS if vuln.score >= low), "none")
+
+
 @dataclass(frozen=True, slots=True)
 class VulnerabilitiesRule(Rule):
     name: ClassVar[str] = "vulnerabilities"
@@ -116,7 +96,7 @@ class VulnerabilitiesRule(Rule):
             return True, Outcome.BLOCK, "listed id"
         if self.severity is None and self.score is None:
             return True, Outcome.BLOCK, vuln.severity
-        label = vuln.severity.lower()
+        label = _label(vuln)
         if label not in _SEVERITY_RANK and vuln.score is None:
             return self.unknown_severity != Outcome.PASS, self.unknown_severity, "unknown severity"
         over = False
@@ -239,16 +219,10 @@ class CooldownRule(Rule):
         return f"releases younger than {self.days} days are held{extra}"
 
 
-def _by_name(packages: tuple[PackageSpec, ...]) -> dict[str, tuple[PackageSpec, ...]]:
-    index: dict[str, tuple[PackageSpec, ...]] = {}
-    for spec in packages:
-        index[spec.name] = (*index.get(spec.name, ()), spec)
-    return index
-
-
 @dataclass(frozen=True, slots=True)
-class DenylistRule(Rule):
-    name: ClassVar[str] = "denylist"
+class _ListRule(Rule):
+    """A rule over name / version-specifier entries, indexed by name once."""
+
     needs: ClassVar[tuple[str, ...]] = ("version",)
     packages: tuple[PackageSpec, ...] = ()
     index: dict[str, tuple[PackageSpec, ...]] = field(
@@ -256,7 +230,15 @@ class DenylistRule(Rule):
     )
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "index", _by_name(self.packages))
+        index: dict[str, tuple[PackageSpec, ...]] = {}
+        for spec in self.packages:
+            index[spec.name] = (*index.get(spec.name, ()), spec)
+        object.__setattr__(self, "index", index)
+
+
+@dataclass(frozen=True, slots=True)
+class DenylistRule(_ListRule):
+    name: ClassVar[str] = "denylist"
 
     def check(self, facts: PackageFacts, now: datetime) -> Result:
         for spec in self.index.get(facts.name, ()):
@@ -272,16 +254,8 @@ class DenylistRule(Rule):
 
 
 @dataclass(frozen=True, slots=True)
-class AllowlistRule(Rule):
+class AllowlistRule(_ListRule):
     name: ClassVar[str] = "allowlist"
-    needs: ClassVar[tuple[str, ...]] = ("version",)
-    packages: tuple[PackageSpec, ...] = ()
-    index: dict[str, tuple[PackageSpec, ...]] = field(
-        init=False, compare=False, hash=False, repr=False
-    )
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "index", _by_name(self.packages))
 
     def check(self, facts: PackageFacts, now: datetime) -> Result:
         unknown = False

@@ -51,7 +51,18 @@ TRIGGERS: tuple[bytes, ...] = (
     *(b"Login Data", b"Cookies", b"Local State", b"leveldb"),
     *(b"keychain", b"webhook", b"telegram", b"discord", b"pastebin", b"paste.ee", b"hastebin"),
     *(b"ghostbin", b"rentry", b"termbin", b"transfer.sh", b"gofile", b"anonfiles", b"ngrok"),
-    *(b"trycloudflare", b"serveo", b"loca.lt", b"duckdns", b"no-ip", b"ddns.net"),
+    *(
+        b"trycloudflare",
+        b"oastify",
+        b"mockapi",
+        b"dnshook",
+        b"interactsh",
+        b"serveo",
+        b"loca.lt",
+        b"duckdns",
+        b"no-ip",
+        b"ddns.net",
+    ),
     *(b"://1", b"://2", b"://3", b"://4", b"://5", b"://6", b"://7", b"://8", b"://9"),
     *(b"powershell", b"curl ", b"wget ", b"certutil", b"mshta", b"bitsadmin", b"pyarmor"),
     *(b"pytransform", b".bashrc", b".zshrc", b".bash_profile", b"gethostname", b"getuser"),
@@ -183,6 +194,57 @@ def imported_locally(setup: str, facts: ModuleFacts, paths: frozenset[str]) -> d
     return found
 
 
+ENTRY_PARSE_LIMIT = 256 * 1024  # package __init__/__main__ files parsed even without a trigger
+
+
+def _entry_module(path: str) -> bool:
+    base = posixpath.basename(_root(path)[1])
+    return base in {"__init__.py", "__main__.py"} and not not_installed(path)
+
+
+def _module_index(paths: frozenset[str]) -> dict[str, list[str]]:
+    """Dotted module tails (main, pkg.main, src.pkg.main) -> the .py files they can name."""
+    index: dict[str, list[str]] = {}
+    for path in paths:
+        if not path.endswith(".py") or not_installed(path):
+            continue
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for depth in range(1, min(len(parts), 4)):
+            index.setdefault(".".join(parts[-depth:]), []).append(path)
+    return index
+
+
+def imported_calls(
+    parsed: dict[str, ModuleFacts | None], entries: list[str], paths: frozenset[str]
+) -> dict[str, set[str]]:
+    """Functions of other modules that a package's __init__/__main__ calls when it runs.
+
+    ``from .main import run`` then ``run()`` at the top of ``__init__.py`` runs
+    ``main.run`` on import: its calls are import-time calls.
+    """
+    called: dict[str, set[str]] = {}
+    index: dict[str, list[str]] | None = None
+    for entry in entries:
+        facts = parsed.get(entry)
+        if facts is None:
+            continue
+        runs = facts.reached | {"__main__"}
+        for call in facts.calls:
+            if not call.name or "." not in call.name.lstrip("."):
+                continue
+            if not (call.top_level or call.function in runs):
+                continue
+            index = _module_index(paths) if index is None else index
+            parts = call.name.lstrip(".").split(".")
+            for end in range(len(parts) - 1, 0, -1):
+                for path in index.get(".".join(parts[:end]), ())[:3]:
+                    if path != entry:
+                        called.setdefault(path, set()).add(parts[end])
+    return called
+
+
 def _facts(
     member: ArchiveMember, findings: list[PackageFinding], always: bool
 ) -> ModuleFacts | None:
@@ -232,6 +294,10 @@ def analyse_members(
         for function in (*functions, "")
     )
     info = PackageInfo(name, kind, pure, paths, frozenset(installing), setup_imports)
+    entries = [m for m in listed if _entry_module(m.path) and m.path not in installing]
+    for member in entries:
+        parsed[member.path] = _facts(member, findings, always=len(member.data) < ENTRY_PARSE_LIMIT)
+    called = imported_calls(parsed, [m.path for m in entries], paths)
     for member in listed:
         applicable = [r for r in rules if r.applies_to(member.path)]
         if not applicable:
@@ -239,11 +305,14 @@ def analyse_members(
         facts = parsed.get(member.path)
         if member.path not in parsed and member.path.endswith((".py", ".pth")):
             facts = _facts(member, findings, member.path in info.install_files)
+        if facts is not None and member.path in called:
+            facts.reached = facts.reached | facts.reach(called[member.path])
         context = FileContext(member.path, member.data, info, facts)
         for rule in applicable:
             findings.extend(rule.analyse(context))
     ordered = tuple(sorted(findings, key=lambda f: (-f.severity, f.file, f.line, f.rule)))
-    assessment = assess(ordered)
+    own = sum(1 for p in paths if p.endswith(".py") and not not_installed(p))
+    assessment = assess(ordered, files=own)
     return VetReport(
         name=name,
         score=assessment.score,

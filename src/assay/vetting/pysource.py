@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import ast
 import warnings
-from dataclasses import dataclass, field
 
+from assay.vetting.pyfacts import Call, ModuleFacts, Unparsed
 from assay.vetting.pyvalues import (
     CHR_CHAIN,
     COMPUTED,
@@ -52,64 +52,11 @@ __all__ = [
 MAX_SOURCE_BYTES = 2 * 1024 * 1024  # larger .py files are reported, not parsed
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One call site: the resolved dotted name (None when the callee is computed)."""
-
-    name: str | None
-    line: int
-    top_level: bool  # not inside a def/lambda: runs when the module runs
-    function: str | None  # the enclosing def, if any
-    literal_args: bool  # every argument is a constant (or there are none)
-    origins: frozenset[str]  # what flows into the first argument
-    hidden: bool  # the name was only found through __import__/getattr/import_module
-    first_arg: str | None  # the first argument when it is a (folded) string constant
-    cls: str | None = None  # the enclosing class, if any
-    arg_names: frozenset[str] = frozenset()  # dotted names read in the arguments
-
-
-@dataclass(slots=True)
-class ModuleFacts:
-    """Everything a rule reads about one module."""
-
-    path: str
-    aliases: dict[str, str] = field(default_factory=dict)
-    imports: set[str] = field(default_factory=set)  # full dotted names imported
-    calls: list[Call] = field(default_factory=list)
-    strings: list[tuple[str, int]] = field(default_factory=list)
-    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> resolved bases
-    env_bulk_reads: list[int] = field(default_factory=list)  # lines reading all of os.environ
-    lines: tuple[str, ...] = ()
-    reached: frozenset[str] = frozenset()  # functions that top-level code calls
-    _joined: str | None = None
-
-    def joined_strings(self) -> str:
-        """Every string constant in one text (for a quick search before a per-string one)."""
-        if self._joined is None:
-            self._joined = "\n".join(value for value, _ in self.strings)
-        return self._joined
-
-    def snippet(self, line: int) -> str:
-        if 1 <= line <= len(self.lines):
-            text = self.lines[line - 1].strip()
-            return text if len(text) <= 160 else text[:157] + "..."
-        return ""
-
-
-@dataclass(frozen=True, slots=True)
-class Unparsed:
-    """Why a file was not analysed as Python."""
-
-    reason: str
-    line: int = 0
-    python2: bool = False
-
-
 def read_source(path: str, data: bytes) -> ModuleFacts | Unparsed:
     """The facts of one file, or why it could not be parsed (never raises for content)."""
     if len(data) > MAX_SOURCE_BYTES:
         return Unparsed(f"larger than {MAX_SOURCE_BYTES} bytes: not parsed")
-    text = data.decode("utf-8", errors="replace")
+    text = data.decode("utf-8-sig", errors="replace")  # Python itself accepts a BOM
     try:
         with warnings.catch_warnings():  # invalid escapes etc. in the package are not ours
             warnings.simplefilter("ignore")
@@ -145,7 +92,10 @@ SINKS = frozenset(
         "types.FunctionType",
     }
 )
-_ARGUMENT_ROOTS = frozenset({"subprocess", "os", "pty", "commands", "asyncio", *SINKS})
+_RUNNERS = ("os.system", "os.popen", "subprocess.", "os.exec", "os.spawn", "pty.spawn")
+_ARGUMENT_ROOTS = frozenset(
+    {"subprocess", "os", "pty", "commands", "asyncio", "requests", "socket", "urllib", *SINKS}
+)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # nodes with nothing below them that a rule reads (Name's only child is its context)
 _LEAVES = frozenset(
@@ -159,6 +109,17 @@ def _main_guard(node: ast.If) -> bool:
         isinstance(test, ast.Compare)
         and isinstance(test.left, ast.Name)
         and test.left.id == "__name__"
+    )
+
+
+def _names_chr(node: ast.expr) -> bool:
+    """``chr`` passed on (map(chr, ...)) or a list of ints (bytes([...]))."""
+    if isinstance(node, ast.Name):
+        return node.id == "chr"
+    return (
+        isinstance(node, ast.List | ast.Tuple)
+        and len(node.elts) >= 16
+        and all(isinstance(e, ast.Constant) and isinstance(e.value, int) for e in node.elts[:16])
     )
 
 
@@ -182,6 +143,8 @@ class _Collector:
         self.assigned: dict[str, list[ast.expr]] = {}
         self.defined: set[str] = set()
         self.named: dict[str, set[str]] = {}  # origins of assigned names, computed once
+        self.hidden_aliases: set[str] = set()  # names bound to eval("exec") and the like
+        self.returns: dict[str, list[ast.expr]] = {}  # local function -> returned expressions
 
     def run(self, tree: ast.Module) -> None:
         stack: list[tuple[ast.AST, str | None, str | None]] = [(tree, None, None)]
@@ -201,6 +164,8 @@ class _Collector:
                 function = getattr(node, "name", "<lambda>")
                 if function != "<lambda>":
                     self.defined.add(function)
+            elif isinstance(node, ast.Return) and function and node.value is not None:
+                self.returns.setdefault(function, []).append(node.value)
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 self.import_(node)
             elif isinstance(node, ast.ClassDef):
@@ -222,6 +187,7 @@ class _Collector:
                 callees.setdefault(call.function if not call.top_level else None, set()).add(
                     call.name
                 )
+        self.facts.callees = callees
         reached: set[str] = set()
         todo = list(callees.get(None, ()))
         while todo:
@@ -249,20 +215,44 @@ class _Collector:
             self.facts.aliases[alias.asname or alias.name] = full
 
     def assign(self, node: ast.Assign) -> None:
-        value = node.value
+        pairs: list[tuple[ast.expr, ast.expr]] = []
         for target in node.targets:
-            if not isinstance(target, ast.Name):
-                continue
-            self.assigned.setdefault(target.id, []).append(value)
-            self.named.pop(target.id, None)
-            if isinstance(value, ast.Call):
-                module = self._import_target(value)
-                if module:
-                    self.facts.aliases[target.id] = module
-            elif isinstance(value, ast.Name | ast.Attribute):
-                resolved = self.resolve(value)[0]
-                if resolved and resolved != target.id:
-                    self.facts.aliases.setdefault(target.id, resolved)
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                pairs.extend(zip(target.elts, node.value.elts, strict=False))
+            else:
+                pairs.append((target, node.value))
+        for target, value in pairs:
+            if isinstance(target, ast.Name):
+                self.bind(target.id, value)
+
+    def bind(self, name: str, value: ast.expr) -> None:
+        self.assigned.setdefault(name, []).append(value)
+        self.named.pop(name, None)
+        if isinstance(value, ast.Lambda):
+            self.returns[name] = [value.body]
+        elif isinstance(value, ast.Call):
+            module = self._import_target(value)
+            if module:
+                self.facts.aliases[name] = module
+                self.hidden_aliases.add(name)
+            elif (builtin := self._evaluated_name(value)) is not None:
+                self.facts.aliases[name] = builtin  # x = eval("exec"): x is exec
+                self.hidden_aliases.add(name)
+        elif isinstance(value, ast.Name | ast.Attribute):
+            resolved, hidden = self.resolve(value)
+            if resolved and resolved != name:
+                self.facts.aliases.setdefault(name, resolved)
+                if hidden:
+                    self.hidden_aliases.add(name)
+
+    def _evaluated_name(self, call: ast.Call) -> str | None:
+        """'exec' for eval("exec") (or eval of any literal naming a builtin or module)."""
+        if self.resolve(call.func)[0] not in {"eval", "builtins.eval"} or not call.args:
+            return None
+        text = fold_string(call.args[0])
+        if text is None or not text.strip().replace(".", "_").isidentifier():
+            return None
+        return text.strip()
 
     def origins(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> set[str]:
         """What an expression's value may come from (empty: only literals)."""
@@ -283,6 +273,12 @@ class _Collector:
                 name = self.resolve(sub.func)[0] or ""
                 chr_calls += name == "chr"
                 found.add(call_origin(name))
+                key = "()" + name
+                if name in self.returns and key not in seen and len(seen) < 8:
+                    for value in self.returns[name][:4]:
+                        found |= self.origins(value, seen | {key})
+                if name in {"map", "bytes", "bytearray"} and sub.args:
+                    chr_calls += 4 * any(_names_chr(a) for a in sub.args[:1])
             elif isinstance(sub, ast.Attribute):
                 found.add(COMPUTED)
             elif (
@@ -307,7 +303,7 @@ class _Collector:
     def resolve(self, node: ast.expr) -> tuple[str | None, bool]:
         """The dotted name an expression refers to, and whether it was hidden."""
         if isinstance(node, ast.Name):
-            return self.facts.aliases.get(node.id, node.id), False
+            return self.facts.aliases.get(node.id, node.id), node.id in self.hidden_aliases
         if isinstance(node, ast.Attribute):
             base, hidden = self.resolve(node.value)
             return (f"{base}.{node.attr}" if base else None), hidden
@@ -336,7 +332,7 @@ class _Collector:
             args = [*node.args, *(k.value for k in node.keywords)]
             literal = all(fold_string(a) is not None or is_constant(a) for a in args)
             text = command_text(first) if first is not None else None
-            if name in SINKS and first is not None:
+            if first is not None and (name in SINKS or name.startswith(_RUNNERS)):
                 origins = frozenset(self.origins(first))
             read = frozenset(
                 resolved

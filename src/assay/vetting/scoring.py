@@ -35,6 +35,7 @@ from assay.vetting.rules.base import (
     SECOND_STAGE,
     SENSITIVE,
     PackageFinding,
+    not_installed,
 )
 
 DEFAULT_THRESHOLD = 7.0  # flagged at or above: the default of --fail-on
@@ -85,7 +86,40 @@ COMBINATIONS: tuple[Combination, ...] = (
         "the package runs code on install or import and carries an exfiltration endpoint",
     ),
     ("file", (frozenset({CLIPBOARD}), _SENDS), 7.5, "reads the clipboard and sends data"),
+    (
+        "shipped",
+        (frozenset({EXFILTRATION}), frozenset({NETWORK, PROCESS})),
+        7.5,
+        "code hard-codes a drop box (webhook, bot token, capture host) and sends or runs",
+    ),
+    (
+        "shipped",
+        (frozenset({SENSITIVE}), frozenset({RECON}), frozenset({NETWORK})),
+        7.5,
+        "one file collects secrets and host identity and has network access",
+    ),
+    (
+        "suspicious",
+        (frozenset({SECOND_STAGE}), frozenset({EXFILTRATION, SENSITIVE, OBFUSCATION})),
+        7.5,
+        "the package fetches and runs a second stage and also steals or hides",
+    ),
+    (
+        "suspicious",
+        (frozenset({SENSITIVE}), frozenset({EXFILTRATION, OBFUSCATION})),
+        7.5,
+        "the package reads secrets and carries an exfiltration endpoint or obfuscated code",
+    ),
+    (
+        "suspicious",
+        (frozenset({OBFUSCATION}), frozenset({EXFILTRATION})),
+        7.5,
+        "the package hides code and carries an exfiltration endpoint",
+    ),
 )
+# categories of medium-or-worse findings in shipped (non-test) code that the
+# "suspicious" scope combines across files: rare in libraries, common in malware
+_SUSPICIOUS = frozenset({SECOND_STAGE, EXFILTRATION, SENSITIVE, OBFUSCATION})
 BREADTH_BONUS = 0.5  # per risky install-time (or import-time) category beyond two
 _RISKY = frozenset(
     {
@@ -101,6 +135,33 @@ _RISKY = frozenset(
         PAYLOAD,
     }
 )
+
+# Independent warning signs (rule ids) in shipped code: two at medium or worse, or
+# three (or two obfuscation techniques) with one at medium or worse, are more than
+# a library's usual noise.
+SIGNS_POINTS = 7.0
+# Weak signals spread over a package combine only in small packages: malware is a
+# handful of files, while a large framework mentions webhooks, paste sites and
+# shell one-liners in its integrations and docs.
+SMALL_PACKAGE = 20
+_SMALL_ONLY = frozenset({"shipped", "suspicious"})
+_SIGN_CATEGORIES = frozenset({SECOND_STAGE, EXFILTRATION, OBFUSCATION, SENSITIVE, PERSISTENCE})
+_SIGN_RULES = frozenset({"capability-suspicious-command"})
+
+
+def warning_signs(findings: list[PackageFinding]) -> list[PackageFinding]:
+    """One finding per warning-sign rule when they add up (else an empty list)."""
+    by_rule: dict[str, PackageFinding] = {}
+    for f in findings:  # worst first
+        sign = f.category in _SIGN_CATEGORIES or f.rule in _SIGN_RULES
+        if sign and f.severity >= Level.LOW and not not_installed(f.file):
+            by_rule.setdefault(f.rule, f)
+    medium = sum(f.severity >= Level.MEDIUM for f in by_rule.values())
+    hiding = sum(f.category == OBFUSCATION for f in by_rule.values())
+    if medium >= 2 or (medium >= 1 and (len(by_rule) >= 3 or hiding >= 2)):
+        return list(by_rule.values())
+    return []
+
 
 ADVICE = {
     "critical": "Do not install it; treat any machine that installed it as compromised until "
@@ -146,6 +207,8 @@ def _groups(findings: list[PackageFinding]) -> list[tuple[str, str, list[Package
             if running:
                 groups.append((scope, path, running))
         groups.append(("file", path, found))
+        if not not_installed(path):
+            groups.append(("shipped", path, found))
     serious = [
         f
         for f in findings
@@ -154,14 +217,23 @@ def _groups(findings: list[PackageFinding]) -> list[tuple[str, str, list[Package
     ]
     if serious:
         groups.append(("package", "the whole package", serious))
+    suspicious = [
+        f
+        for f in findings
+        if f.severity >= Level.MEDIUM and f.category in _SUSPICIOUS and not not_installed(f.file)
+    ]
+    if suspicious:
+        groups.append(("suspicious", "the whole package", suspicious))
     return groups
 
 
 def _combination(
-    findings: list[PackageFinding],
+    findings: list[PackageFinding], small: bool = True
 ) -> tuple[float, str, list[PackageFinding]]:
     best: tuple[float, str, list[PackageFinding]] = (0.0, "", [])
     for scope, place, group in _groups(findings):
+        if scope in _SMALL_ONLY and not small:
+            continue
         present = {f.category for f in group}
         for wanted_scope, needs, points, reason in COMBINATIONS:
             if wanted_scope != scope or points <= best[0]:
@@ -172,11 +244,23 @@ def _combination(
     return best
 
 
-def assess(findings: list[PackageFinding] | tuple[PackageFinding, ...]) -> Assessment:
-    """Score findings (pure; see the module docstring for the method and weights)."""
+def assess(
+    findings: list[PackageFinding] | tuple[PackageFinding, ...], files: int | None = None
+) -> Assessment:
+    """Score findings (pure; see the module docstring for the method and weights).
+
+    ``files`` is the number of the package's own (non-test) Python files; the
+    package-wide combinations of weak signals only apply to small packages
+    (``SMALL_PACKAGE`` files or fewer, or when unknown).
+    """
     found = sorted(findings, key=lambda f: (-f.severity, f.file, f.line))
     single = max((SEVERITY_POINTS[f.severity] for f in found), default=0.0)
-    combined, reason, used = _combination(found)
+    small = files is None or files <= SMALL_PACKAGE
+    combined, reason, used = _combination(found, small)
+    signals = warning_signs(found) if small else []
+    if signals and combined < SIGNS_POINTS:
+        combined, used = SIGNS_POINTS, signals
+        reason = f"{len(signals)} independent warning signs in the package's own code"
     bonus = 0.0
     for scope in (INSTALL, IMPORT):
         categories = {f.category for f in found if f.where == scope and f.severity > Level.NONE}

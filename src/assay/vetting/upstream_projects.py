@@ -52,7 +52,8 @@ def index_url(
     return primary.rstrip("/") + "/"
 
 
-def _parse_time(value: object) -> datetime | None:
+def parse_upload_time(value: object) -> datetime | None:
+    """A PEP 700 ``upload-time`` as an aware datetime (naive means UTC); None if it is not one."""
     if not isinstance(value, str):
         return None
     try:
@@ -76,7 +77,7 @@ def project_info(name: str, document: Any) -> ProjectInfo:
     if not isinstance(document, dict) or not isinstance(document.get("files"), list):
         raise UpstreamUnavailableError(f"{name}: the index answered without a PEP 691 file list")
     files = [f for f in document["files"] if isinstance(f, dict)]
-    times = [t for f in files if (t := _parse_time(f.get("upload-time"))) is not None]
+    times = [t for f in files if (t := parse_upload_time(f.get("upload-time"))) is not None]
     listed = document.get("versions")
     if isinstance(listed, list):
         versions = {str(v) for v in listed}
@@ -108,25 +109,37 @@ class SimpleIndexProjects(ProjectInfoSource):
             raise UpstreamUnavailableError(f"{self._base}: not an HTTP(S) index")
         url = f"{self._base}{canonicalize(name)}/"
         try:
-            with self._client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
-                if response.status_code == 404:
-                    return None
-                if response.status_code != 200:
-                    raise UpstreamUnavailableError(f"{url}: HTTP {response.status_code}")
-                kind = response.headers.get("content-type", "").split(";")[0].strip()
-                if kind != ACCEPT and not kind.endswith("json"):
-                    raise UpstreamUnavailableError(
-                        f"{url}: not a PEP 691 JSON answer ({kind or '?'})"
-                    )
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise UpstreamUnavailableError(f"{url}: answer larger than 64 MiB")
+            document = fetch_json_page(self._client, url, url, UpstreamUnavailableError)
         except httpx.HTTPError as exc:
             raise UpstreamUnavailableError(f"{url}: {type(exc).__name__}: {exc}") from None
-        try:
-            document = json.loads(bytes(body))
-        except (ValueError, UnicodeDecodeError):
-            raise UpstreamUnavailableError(f"{url}: the answer is not valid JSON") from None
+        if document is None:
+            return None
         return project_info(name, document)
+
+
+def fetch_json_page(
+    client: httpx.Client, url: str, shown: str, unavailable: Callable[[str], Exception]
+) -> Any | None:
+    """The decoded PEP 691 JSON page at ``url``; None on 404.
+
+    An HTTP error status, a non-JSON answer or one over 64 MiB raises
+    ``unavailable(message)`` (messages name ``shown``, the URL without
+    credentials); transport errors are left to the caller (``httpx.HTTPError``).
+    """
+    with client.stream("GET", url, headers={"Accept": ACCEPT}) as response:
+        if response.status_code == httpx.codes.NOT_FOUND:
+            return None
+        if response.status_code != httpx.codes.OK:
+            raise unavailable(f"{shown}: HTTP {response.status_code}")
+        kind = response.headers.get("content-type", "").split(";")[0].strip()
+        if kind != ACCEPT and not kind.endswith("json"):
+            raise unavailable(f"{shown}: not a PEP 691 JSON answer ({kind or '?'})")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > MAX_RESPONSE_BYTES:
+                raise unavailable(f"{shown}: answer larger than 64 MiB")
+    try:
+        return json.loads(bytes(body))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise unavailable(f"{shown}: the answer is not valid JSON") from None

@@ -155,24 +155,31 @@ def document(reports: Sequence[AuditReport], context: ReportContext) -> dict[str
         )
         for report, finding, fix, suppressed in entries
     ]
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "assay",
-                        "version": context.tool_version,
-                        "semanticVersion": context.tool_version,
-                        "rules": [rules[rule_id] for rule_id in ordered],
-                    }
-                },
-                "results": results,
-                "columnKind": "unicodeCodePoints",
+    return sarif_log(context.tool_version, [rules[rule_id] for rule_id in ordered], results)
+
+
+def sarif_log(
+    tool_version: str,
+    rules: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log with one run of assay (shared by audit, gate and vet reports)."""
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "assay",
+                "version": tool_version,
+                "semanticVersion": tool_version,
+                "rules": rules,
             }
-        ],
+        },
+        "results": results,
+        "columnKind": "unicodeCodePoints",
     }
+    if properties is not None:
+        run["properties"] = properties
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def render(reports: Sequence[AuditReport], context: ReportContext) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -127,9 +128,14 @@ _NOT_INSTALLED = frozenset(
 )
 
 
+_SDIST_ROOT = re.compile(r"^[A-Za-z0-9_.\- ]+-\d[\w.+!]*$")
+
+
 def not_installed(path: str) -> bool:
     """Tests, docs, examples, benchmarks, dev scripts: not imported as part of the package."""
-    for part in path.replace("!", "/").split("/")[:-1]:  # nested archives: every level
+    for index, part in enumerate(path.replace("!", "/").split("/")[:-1]):  # nested: every level
+        if index == 0 and _SDIST_ROOT.match(part):
+            continue  # an sdist's root directory (test-helper-1.0/) names the project
         name = part.lower().replace(" ", "_").replace("-", "_").lstrip("_")
         if name in _NOT_INSTALLED or name.startswith("test_") or name.endswith(("_tests", "_test")):
             return True

@@ -122,11 +122,58 @@ class _CallRule(Rule):
                 )
 
 
+# calls that send a request or resolve a name right away (not a session or client object)
+REQUESTS_NOW = (
+    *("requests.get", "requests.post", "requests.put", "requests.request", "requests.head"),
+    *("urllib.request.urlopen", "urllib.request.Request", "urllib.request.urlretrieve"),
+    *("socket.gethostbyname", "socket.getaddrinfo", "socket.create_connection"),
+)
+
+
 class NetworkAccess(_CallRule):
     rule_id = "capability-network"
     category = NETWORK
     explanation = "opens network connections or resolves names"
     calls = NETWORK_CALLS
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        for finding in super().analyse(context):
+            if finding.where == IMPORT and context.facts is not None:
+                beacon = next(
+                    (
+                        c
+                        for c in context.facts.calls
+                        if c.first_arg
+                        and "." in c.first_arg
+                        and matches(c.name, REQUESTS_NOW)
+                        and context.where(c) == IMPORT
+                    ),
+                    None,
+                )
+                if beacon is not None:
+                    detail = f"{beacon.name} of {(beacon.first_arg or '')[:60]!r} when imported"
+                    yield self.finding(
+                        context, beacon.line, where=IMPORT, severity=Level.HIGH, detail=detail
+                    )
+                    continue
+            yield finding
+
+
+# programs a build legitimately starts from setup.py (version control, compilers, build tools)
+BUILD_TOOLS = frozenset(
+    {
+        *("git", "hg", "svn", "make", "gmake", "cmake", "ninja", "meson", "scons", "bazel"),
+        *("gcc", "cc", "g++", "c++", "clang", "clang++", "cl", "nvcc", "gfortran", "ld", "ar"),
+        *("cython", "swig", "protoc", "pkg-config", "xcrun", "sw_vers", "uname", "ldconfig"),
+        *("python", "python3", "pip", "pip3", "npm", "yarn", "node", "cargo", "rustc", "go"),
+        *("sh", "bash", "./configure", "configure", "autoreconf", "mvn", "javac", "dotnet"),
+        *("qmake", "pyrcc5", "pyuic5", "sphinx-build", "rm", "cp", "mkdir", "ls", "which"),
+        *("llvm-config", "nproc", "sysctl", "lsb_release", "brew", "patch", "tar", "patchelf"),
+        *("touch", "cat", "echo", "find", "chmod", "ln", "mv", "install", "strip", "otool"),
+        *("install_name_tool", "lipo", "codesign", "sed", "awk", "grep", "xcodebuild", "perl"),
+        *("java", "ruby", "gem", "dpkg", "rpm", "env", "test", "true", "cd", "pwd", "ccache"),
+    }
+)
 
 
 class ProcessSpawn(_CallRule):
@@ -134,6 +181,39 @@ class ProcessSpawn(_CallRule):
     category = PROCESS
     explanation = "starts other programs"
     calls = PROCESS_CALLS
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        for finding in super().analyse(context):
+            if finding.where == INSTALL and context.facts is not None:
+                odd = _unusual_program(context, finding.line)
+                if odd:
+                    yield self.finding(
+                        context,
+                        finding.line,
+                        where=INSTALL,
+                        severity=Level.HIGH,
+                        detail=f"{odd!r} at install time (not a build or version-control tool)",
+                    )
+                    continue
+            yield finding
+
+
+def _unusual_program(context: FileContext, first_line: int) -> str | None:
+    """The first install-time literal command that is not a build tool."""
+    assert context.facts is not None
+    for call in context.facts.calls:
+        if call.line < first_line or not call.first_arg or not call.literal_args:
+            continue
+        if not matches(call.name, PROCESS_CALLS):
+            continue
+        if context.where(call) != INSTALL:
+            continue
+        words = call.first_arg.replace("\\", "/").split()
+        program = words[0].rsplit("/", 1)[-1].lower() if words else ""
+        program = program.removesuffix(".exe")
+        if program and program not in BUILD_TOOLS and not program.startswith("python"):
+            return words[0][:40]
+    return None
 
 
 class Clipboard(_CallRule):
@@ -272,8 +352,9 @@ class Persistence(Rule):
         facts = context.facts
         if facts is None:
             return
-        registry = any(
-            matches(c.name, ("winreg.SetValueEx", "_winreg.SetValueEx")) for c in facts.calls
+        registry = (
+            any(matches(c.name, ("winreg.SetValueEx", "_winreg.SetValueEx")) for c in facts.calls)
+            or "reg add" in facts.joined_strings().lower()
         )
         if not PERSISTENCE_TEXT.search(facts.joined_strings()):
             return

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from assay.advisories.severity import Level
-from assay.vetting.pysource import DOWNLOADED
+from assay.vetting.pysource import DECODED, DOWNLOADED, Call
 from assay.vetting.rules.base import (
     EXFILTRATION,
     IMPORT,
@@ -25,13 +25,17 @@ from assay.vetting.rules.base import (
     PackageFinding,
     Rule,
     matches,
+    not_installed,
 )
 from assay.vetting.rules.capabilities import DYNAMIC_CALLS, PROCESS_CALLS
 
 WEBHOOKS = re.compile(
     r"(discord(app)?\.com/api/webhooks/|api\.telegram\.org/bot|hooks\.slack\.com/services/"
     r"|webhook\.site/|pipedream\.net|requestbin|interact\.sh|oast\.(fun|me|pro|live|site|online)"
-    r"|burpcollaborator\.net|canarytokens)",
+    r"|burpcollaborator\.net|canarytokens|oastify\.com|interactsh\.com|dnslog\.cn|ceye\.io"
+    r"|dnshook\.site|requestcatcher\.com|requestrepo\.com|beeceptor\.com|hookbin\.com"
+    r"|mockbin\.(org|io)|mockapi\.io|webhook\.cool|000webhostapp\.com"
+    r"|\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b|\b[MN][A-Za-z\d]{23,25}\.[\w-]{6}\.[\w-]{27,38}\b)",
     re.IGNORECASE,
 )
 PASTE_SITES = re.compile(
@@ -171,26 +175,54 @@ class DownloadExecute(Rule):
             if matches(call.name, DYNAMIC_CALLS) and DOWNLOADED in call.origins:
                 where = context.where(call)
                 level = {INSTALL: Level.CRITICAL, IMPORT: Level.HIGH}.get(where, Level.MEDIUM)
+                if DECODED in call.origins and not not_installed(context.path):
+                    level = max(level, Level.HIGH)  # fetched, decoded and run: a hidden stage
                 yield self.finding(
                     context, call.line, where=where, severity=level, detail=call.name
                 )
                 return
         scopes: dict[str | None, tuple[int, int]] = {}
+        fetched_anywhere = ran_program = ran_anything = 0
+        program_url = any(PROGRAM_URL.search(value) for value, _ in facts.strings)
         for call in facts.calls:
             scope = None if call.top_level else call.function
             fetched, ran = scopes.get(scope, (0, 0))
+            program = _runs_program(call)
             if matches(call.name, FETCHERS) and not fetched:
-                fetched = call.line
-            elif matches(call.name, RUNNERS) and not ran and not call.literal_args:
-                ran = call.line
+                fetched = fetched_anywhere = call.line
+            elif matches(call.name, RUNNERS) and not ran and (not call.literal_args or program):
+                ran = ran_anything = call.line
+                ran_program = ran_program or (call.line if program else 0)
             scopes[scope] = (fetched, ran)
             if fetched and ran:
                 where = context.where(call)
                 level = {INSTALL: Level.CRITICAL, LIBRARY: Level.MEDIUM}.get(where, self.severity)
+                shipped = not not_installed(context.path)
+                dropped = program or (program_url and _DROPS.search(context.data))
+                if where == LIBRARY and shipped and dropped:
+                    level = self.severity  # fetched, written to a file and started
                 yield self.finding(
                     context, ran, where=where, severity=level, detail=f"fetch at line {fetched}"
                 )
                 return
+        started = ran_program or (program_url and ran_anything)
+        if fetched_anywhere and started and _DROPS.search(context.data):
+            line = ran_program or ran_anything
+            detail = f"fetch at line {fetched_anywhere}, a program started at line {line}"
+            level = Level.MEDIUM if not_installed(context.path) else self.severity
+            yield self.finding(context, line, where=LIBRARY, severity=level, detail=detail)
+
+
+PROGRAM_URL = re.compile(r"^https?://\S+\.(exe|bat|cmd|vbs|ps1|scr|msi)$", re.IGNORECASE)
+PROGRAM = re.compile(r"\.(exe|bat|cmd|vbs|ps1|scr|msi|pyw)\b", re.IGNORECASE)
+_DROPS = re.compile(rb"open\([^)\n]{0,200}['\"](wb|ab|w\+b)['\"]|urlretrieve|\.write_bytes\(")
+
+
+def _runs_program(call: Call) -> bool:
+    """Starts a program file by name (``os.startfile``, ``launcher.exe``, ``x.bat``)."""
+    if call.name == "os.startfile":
+        return True
+    return bool(call.first_arg and PROGRAM.search(call.first_arg))
 
 
 WRITERS = ("tempfile.NamedTemporaryFile", "tempfile.mkstemp", "tempfile.mktemp")

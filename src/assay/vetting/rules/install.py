@@ -122,7 +122,7 @@ class CmdclassOverride(Rule):
                         c.name or ""
                         for c in facts.calls
                         if c.cls == name
-                        and not c.literal_args
+                        and (not c.literal_args or matches(c.name, PROCESS_CALLS))
                         and matches(c.name, (*PROCESS_CALLS, *NETWORK_CALLS, *EXEC_CALLS))
                     }
                 )

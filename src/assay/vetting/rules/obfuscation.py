@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from assay.advisories.severity import Level
 from assay.vetting.pysource import CHR_CHAIN, DECODED, DOWNLOADED
 from assay.vetting.rules.base import (
+    IMPORT,
     INSTALL,
     LIBRARY,
     OBFUSCATION,
@@ -96,6 +97,8 @@ class HighEntropyString(Rule):
             bits = shannon_entropy(value[:65536])
             if bits >= ENTROPY_BITS:
                 where = INSTALL if context.install_time else LIBRARY
+                if where == LIBRARY and not not_installed(context.path):
+                    where = IMPORT  # shipped data: combines with import-time execution
                 detail = f"{len(value)} characters at {bits:.2f} bits/char"
                 yield self.finding(context, line, where=where, detail=detail, snippet=value[:60])
                 return
@@ -120,7 +123,8 @@ class Packer(Rule):
         for marker in PACKER_MARKERS:
             if any(marker in n for n in names) or f"{marker}(".encode() in context.data[:4096]:
                 where = INSTALL if context.install_time else LIBRARY
-                yield self.finding(context, 1, where=where, detail=marker)
+                level = Level.HIGH if where == INSTALL else self.severity  # a packed setup.py
+                yield self.finding(context, 1, where=where, severity=level, detail=marker)
                 return
 
 
