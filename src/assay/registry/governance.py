@@ -37,6 +37,7 @@ from assay.advisories.severity import Level
 from assay.environments.model import Package
 from assay.policy.engine import StageEvaluator
 from assay.policy.facts import PackageFacts, VulnerabilityFact
+from assay.policy.gathering import vulnerability_fact
 from assay.policy.model import Outcome, Policy, Reason
 from assay.registry.model import DistributionFile, IndexConfig, Ruling
 from assay.registry.ports import Governor
@@ -80,17 +81,7 @@ class VulnerabilityLookup:
             if len(self._known) >= _CACHE_LIMIT:
                 self._known.clear()
             findings = self._auditor.findings_for(Package(name=name, version_raw=version))
-            found = tuple(
-                VulnerabilityFact(
-                    id=f.id,
-                    aliases=f.ids[1:],
-                    severity=f.severity.level.label(),
-                    score=f.severity.score,
-                    fixed_versions=f.fixed_versions,
-                    summary=f.summary,
-                )
-                for f in findings
-            )
+            found = tuple(map(vulnerability_fact, findings))
             self._known[key] = found
         return found
 

@@ -65,7 +65,11 @@ def detect(path: Path) -> EnvironmentReader:
         if reader.sniff(path):
             return reader
     kind = "directory" if path.is_dir() else "file"
-    raise UnknownFormatError(path, f"not a {kind} assay can read; pass --format to choose a reader")
+    raise UnknownFormatError(
+        path,
+        f"not a {kind} assay can read; name its format explicitly "
+        "(the command's format option; `assay env formats` lists them)",
+    )
 
 
 def read_environment(path: Path, format_name: str | None = None) -> Environment:
