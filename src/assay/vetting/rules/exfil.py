@@ -94,6 +94,8 @@ class _TextRule(Rule):
     def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
         facts = context.facts
         if facts is None:
+            if context.unparsed:
+                yield from self._lines(context)
             return
         if not self.pattern.search(facts.joined_strings()):
             return
@@ -103,6 +105,21 @@ class _TextRule(Rule):
                 where = INSTALL if context.install_time else LIBRARY
                 level = self.install_level if where == INSTALL else self.severity
                 yield self.finding(context, line, where=where, severity=level, detail=found)
+                return
+
+    def _lines(self, context: FileContext) -> Iterator[PackageFinding]:
+        """A file that does not parse: the same patterns over its lines (comments too)."""
+        text = context.text()
+        if not self.pattern.search(text):
+            return
+        for number, line in enumerate(text.splitlines(), start=1):
+            found = self.accept(line)
+            if found:
+                where = INSTALL if context.install_time else LIBRARY
+                level = self.install_level if where == INSTALL else self.severity
+                yield self.finding(
+                    context, number, where=where, severity=level, detail=found, snippet=line[:120]
+                )
                 return
 
     def accept(self, value: str) -> str | None:

@@ -6,10 +6,17 @@ payload.  The exception is an archive nested under tests or docs (hostile
 archives are common test fixtures of archive libraries): low.  Links, devices
 and format confusion are reported at lower levels.
 Python that does not parse is low; code that looks like Python 2 (common in old
-sdists) is only informational.
+sdists) is only informational.  Broken or oversized Python is a way to slip past
+AST rules, so the text of a shipped file that does not parse is searched for
+what malware combines: a network capability and two of credential stores,
+processes and dynamic code is medium in a library module (a warning sign scoring
+combines) and high in setup.py or a package's ``__init__``/``__main__``, whose
+code runs on install or import.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from assay.advisories.severity import Level
 from assay.vetting.archive_model import (
@@ -22,7 +29,18 @@ from assay.vetting.archive_model import (
     ArchiveReport,
 )
 from assay.vetting.pysource import Unparsed
-from assay.vetting.rules.base import INTEGRITY, PACKAGE, PackageFinding, not_installed
+from assay.vetting.rules.base import (
+    IMPORT,
+    INSTALL,
+    INTEGRITY,
+    LIBRARY,
+    PACKAGE,
+    SENSITIVE,
+    FileContext,
+    PackageFinding,
+    Rule,
+    not_installed,
+)
 
 ARCHIVE_INCOMPLETE = "archive-incomplete"
 ARCHIVE_ANOMALY = "archive-anomaly"
@@ -79,3 +97,48 @@ def unparsed_finding(path: str, unparsed: Unparsed) -> PackageFinding:
         snippet="",
         explanation=f"Python source not analysed: {unparsed.reason}{note}",
     )
+
+
+# byte tokens of capabilities, searched only in shipped .py files that do not parse
+UNPARSED_MARKERS: dict[str, tuple[bytes, ...]] = {
+    "credential store": (
+        *(b"Login Data", b"Local State", b"leveldb", b"wallet.dat", b"Exodus", b"/.ssh/"),
+        *(b"Web Data", b"discord_token", b"\\Cookies", b"/.aws/credentials"),
+    ),
+    "network": (b"requests.", b"urlopen", b"socket.socket", b"http.client", b"webhook"),
+    "process": (b"subprocess", b"os.system", b"popen", b"os.spawn", b"os.startfile"),
+    "dynamic code": (b"exec(", b"eval(", b"b64decode", b"marshal.loads", b"__import__("),
+}
+
+
+class UnparsedCapabilities(Rule):
+    """A shipped Python file that does not parse but names network and other capabilities."""
+
+    rule_id = "python-unparsed-suspicious"
+    severity = Level.MEDIUM
+    category = SENSITIVE
+    explanation = (
+        "Python that does not parse (so was not analysed) names network and process, "
+        "code or credential-store capabilities"
+    )
+
+    def applies_to(self, path: str) -> bool:
+        return path.endswith(".py") and not not_installed(path)
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        if not context.unparsed:
+            return
+        data = context.data
+        seen = [k for k, tokens in UNPARSED_MARKERS.items() if any(t in data for t in tokens)]
+        if "network" not in seen or len(seen) < 3:
+            return
+        entry = context.basename in {"__init__.py", "__main__.py"}
+        where = INSTALL if context.install_time else IMPORT if entry else LIBRARY
+        level = Level.HIGH if where != LIBRARY else Level.MEDIUM
+        detail = ", ".join(seen)
+        yield self.finding(
+            context, 0, where=where, severity=level, detail=detail, snippet=context.basename
+        )
+
+
+RULES: tuple[Rule, ...] = (UnparsedCapabilities(),)
