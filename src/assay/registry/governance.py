@@ -126,8 +126,10 @@ class PolicyGovernor(Governor):
             found = self._stages[stage] = StageEvaluator(self.policy, stage)
         return found
 
-    def facts(self, file: DistributionFile, vet: VetSummary | None) -> PackageFacts:
-        """Everything known about the file now."""
+    def facts(
+        self, file: DistributionFile, vet: VetSummary | None, *, fetched: bool | None = None
+    ) -> PackageFacts:
+        """Everything known about the file now (``fetched``: whether its bytes are local)."""
         name = canonicalize_name(file.project)
         version = file.version
         vulnerabilities = (
@@ -135,7 +137,8 @@ class PolicyGovernor(Governor):
             if self._vulnerabilities is not None and version is not None
             else None
         )
-        fetched = self._licenses.fetched(file)
+        if fetched is None:
+            fetched = self._licenses.fetched(file)
         return PackageFacts(
             name=name,
             version=version,
@@ -173,7 +176,8 @@ class PolicyGovernor(Governor):
             pending.add(VETTING_RULE)
         if file.url.startswith(INTERNAL_PREFIX):
             pending |= INTERNAL_EXEMPT
-        decision = self.evaluator(index.stage).package(self.facts(file, vet), now=self._clock())
+        facts = self.facts(file, vet, fetched=fetched)
+        decision = self.evaluator(index.stage).package(facts, now=self._clock())
         reasons = _messages(
             [r for r in decision.reasons if r.rule not in pending and r.effective is Outcome.BLOCK]
         )

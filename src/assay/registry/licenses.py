@@ -8,7 +8,6 @@ file digest (the bytes behind a digest never change).
 
 from __future__ import annotations
 
-import posixpath
 import tarfile
 import zipfile
 from email.parser import BytesHeaderParser
@@ -20,8 +19,8 @@ from assay.registry.governance import LicenseSource
 from assay.registry.model import DistributionFile
 from assay.registry.ports import InternalPackages
 from assay.registry.store import FileStore
+from assay.registry.uploads import MAX_METADATA_BYTES, metadata_member_kind
 
-MAX_METADATA_BYTES = 4 * 1024 * 1024
 MAX_MEMBERS_SEARCHED = 10_000
 _SDIST = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar")
 
@@ -53,10 +52,7 @@ def metadata_in_archive(path: Path, filename: str) -> bytes | None:
 def _from_zip(path: Path) -> bytes | None:
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
-            parts = info.filename.split("/")
-            wanted = len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA"
-            sdist = len(parts) == 2 and parts[1] == "PKG-INFO"
-            if (wanted or sdist) and info.file_size <= MAX_METADATA_BYTES:
+            if metadata_member_kind(info.filename) and info.file_size <= MAX_METADATA_BYTES:
                 with archive.open(info) as member:
                     return member.read(MAX_METADATA_BYTES + 1)[:MAX_METADATA_BYTES]
     return None
@@ -70,8 +66,7 @@ def _from_tar(path: Path) -> bytes | None:
             name = info.name.lstrip("./")
             if (
                 info.isfile()
-                and posixpath.basename(name) == "PKG-INFO"
-                and name.count("/") == 1
+                and metadata_member_kind(name) == "sdist"
                 and info.size <= MAX_METADATA_BYTES
             ):
                 member = archive.extractfile(info)

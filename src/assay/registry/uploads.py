@@ -166,19 +166,24 @@ def _check_digests(fields: Mapping[str, str], digests: dict[str, str], filename:
         raise UploadError(f"{filename}: no digest sent (sha256_digest, blake2_256_digest)")
 
 
+def metadata_member_kind(path: str) -> str | None:
+    """ "bdist_wheel" for ``*.dist-info/METADATA``, "sdist" for ``<top>/PKG-INFO``, else None."""
+    parts = path.split("/")
+    if "!" in path or len(parts) != 2:
+        return None
+    top, leaf = parts
+    if top.endswith(".dist-info") and leaf == "METADATA":
+        return "bdist_wheel"
+    return "sdist" if leaf == "PKG-INFO" else None
+
+
 def _metadata_member(filename: str, content: bytes, filetype: str) -> bytes:
     """The one core-metadata file of the archive, read in memory by the safe reader."""
     limits = ArchiveLimits()
     reading = ArchiveReading(content, filename, limits)
     found: list[bytes] = []
     for member in reading:
-        parts = member.path.split("/")
-        if "!" in member.path or len(parts) != 2:
-            continue
-        top, leaf = parts
-        if (filetype == "bdist_wheel" and top.endswith(".dist-info") and leaf == "METADATA") or (
-            filetype == "sdist" and leaf == "PKG-INFO"
-        ):
+        if metadata_member_kind(member.path) == filetype:
             found.append(member.data)
     report = reading.report()
     if report.format != ("zip" if filetype == "bdist_wheel" else "tar.gz"):
