@@ -14,6 +14,8 @@ import pytest
 
 from assay.cli import vet as vet_module
 from assay.cli.app import run
+from assay.vetting import engine as engine_module
+from assay.vetting import verdict as verdict_module
 from assay.vetting.cache import ENGINE_VERSION, VetCache
 from assay.vetting.slopsquat import ProjectInfo, ProjectInfoSource
 from tests.advisories.reports.test_sarif import check_sarif_essentials
@@ -218,8 +220,8 @@ def test_zip_disguised_as_tar_gz(capsys, tmp_path):
     [result] = document["results"]
     assert result["archive"]["format"] == "zip"
     assert [f["snippet"] for f in result["findings"]] == ["format-confusion"]
-    assert result["label"] == "medium"
-    assert code == 0
+    assert result["label"] == "high"  # a distribution disguised as another format
+    assert code == 1
 
 
 def test_ten_thousand_files(capsys, tmp_path):
@@ -233,10 +235,14 @@ def test_ten_thousand_files(capsys, tmp_path):
 def test_an_analysis_that_raises_is_a_finding(capsys, tmp_path, monkeypatch):
     benign, _, _ = samples(tmp_path)
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RecursionError("maximum recursion depth exceeded")
+    real = engine_module.analyse_members
 
-    monkeypatch.setattr(vet_module, "analyse_members", broken)
+    def broken(name: str, members: list[Any], *args: Any, **kwargs: Any) -> Any:
+        if members:  # the package's analysis; the empty fail-closed report still works
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(name, members, *args, **kwargs)
+
+    monkeypatch.setattr(verdict_module, "analyse_members", broken)
     code, document, _ = vet_json(capsys, benign)
     assert code == 1
     [finding] = document["results"][0]["findings"]

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Mapping
 
 from assay.vetting.engine import VetReport, analyse_archive
+from assay.vetting.rules import PackageFinding
 
 Files = Mapping[str, str | bytes]
 
@@ -50,6 +51,11 @@ def vet_sdist(files: Files) -> VetReport:
 
 def vet_wheel(files: Files, name: str = "demo-1.0-py3-none-any.whl") -> VetReport:
     return analyse_archive(name, wheel(files))
+
+
+def first(report: VetReport, rule: str) -> PackageFinding:
+    """The report's first (worst) finding of ``rule``; StopIteration when there is none."""
+    return next(f for f in report.findings if f.rule == rule)
 
 
 def rules(report: VetReport, minimum: int = 0) -> set[str]:

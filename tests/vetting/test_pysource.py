@@ -1,6 +1,8 @@
 """The shared AST pass: alias resolution, hidden names, data flow, never executing anything."""
 
 import ast
+import base64
+import zlib
 
 from assay.vetting.pysource import (
     DECODED,
@@ -76,3 +78,38 @@ def test_source_is_never_executed(tmp_path):
     code = f"open({str(marker)!r}, 'w').write('x')\nexec('raise SystemExit')\n"
     _facts(code)
     assert not marker.exists()
+
+
+def test_code_handed_to_exec_as_a_literal_is_analysed():
+    code = 'exec("""\nimport os\nos.system(cmd)\n""")\n'
+    facts = _facts(code)
+    hidden = [c for c in facts.calls if c.name == "os.system"]
+    assert hidden
+    assert (hidden[0].line, hidden[0].top_level) == (1, True)
+    assert "os" in facts.imports
+    inside = _facts('def f():\n    exec("import os\\nos.system(cmd)")\n')
+    assert [c.function for c in inside.calls if c.name == "os.system"] == ["f"]
+
+
+def test_code_behind_base64_and_zlib_layers_is_analysed():
+    payload = "import subprocess\nsubprocess.Popen(cmd, shell=True)\nURL = 'https://x.invalid'\n"
+    layered = base64.b64encode(zlib.compress(payload.encode())).decode()
+    facts = _facts(
+        f"import base64, zlib\nBLOB = {layered!r}\nexec(zlib.decompress(base64.b64decode(BLOB)))\n"
+    )
+    hidden = [c for c in facts.calls if c.name == "subprocess.Popen"]
+    assert hidden
+    assert DECODED in hidden[0].origins
+    assert hidden[0].top_level
+    assert any(value == "https://x.invalid" for value, _ in facts.strings)
+    blob = repr(zlib.compress(payload.encode()))
+    compressed = _facts(f"DATA = {blob}\n\ndef later():\n    pass\n")
+    assert any(c.name == "subprocess.Popen" and not c.top_level for c in compressed.calls)
+
+
+def test_encoded_data_that_is_not_code_adds_nothing():
+    image = base64.b64encode(bytes(range(256)) * 4).decode()
+    facts = _facts(f"LOGO = {image!r}\n")
+    assert facts.calls == []
+    words = base64.b64encode(b"just some words, nothing to run " * 4).decode()
+    assert _facts(f"TEXT = {words!r}\n").calls == []

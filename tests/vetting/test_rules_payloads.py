@@ -5,7 +5,7 @@ import zlib
 
 from assay.advisories.severity import Level
 from assay.vetting.rules.payloads import appended_bytes, native_kind
-from tests.vetting.package_builder import rules, vet_sdist, vet_wheel
+from tests.vetting.package_builder import first, rules, vet_sdist, vet_wheel
 
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 57
 MACHO = b"\xcf\xfa\xed\xfe" + b"\x00" * 60
@@ -64,9 +64,5 @@ def test_image_with_appended_data():
 
 def test_code_inside_an_image_is_high():
     hidden = _png(b"import os\nos.system('x')\nexec(data)\n")
-    finding = next(
-        f
-        for f in vet_wheel({"demo/icon.png": hidden}).findings
-        if f.rule == "payload-hidden-in-media"
-    )
+    finding = first(vet_wheel({"demo/icon.png": hidden}), "payload-hidden-in-media")
     assert finding.severity == Level.HIGH

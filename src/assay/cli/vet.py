@@ -25,24 +25,20 @@ from assay.errors import UsageError
 from assay.settings import Settings
 from assay.vetting.cache import VetCache, default_path, summary_of
 from assay.vetting.distributions import DistributionSource
-from assay.vetting.engine import analyse_members
+from assay.vetting.name_checks import NameChecker
 from assay.vetting.names import NameIndex
 from assay.vetting.popularity import ENV_VAR, load_popular
 from assay.vetting.scoring import DEFAULT_THRESHOLD
-from assay.vetting.slopsquat import UNAVAILABLE, ProjectInfoSource, vet_upstream
+from assay.vetting.slopsquat import ProjectInfoSource
 from assay.vetting.targets import TargetError, TargetUnit, open_target, parse_requirement
 from assay.vetting.verdict import (
     CHECKED,
     LABEL_FLOORS,
     NOT_RUN,
     OFFLINE,
-    Identity,
-    NameCheck,
     Verdict,
-    decide,
     fail_on_threshold,
-    identify,
-    unanalysed,
+    vet_members,
 )
 
 FORMATS = ("table", "json", "sarif")
@@ -67,50 +63,14 @@ def distribution_source(indexes: list[str] | None) -> DistributionSource:
     return IndexSource(indexes or configured_indexes())
 
 
-class NameChecker:
-    """Name checks for each project once: the popular list, then the upstream index."""
-
-    def __init__(self, index: NameIndex | None, source: ProjectInfoSource | None, why: str) -> None:
-        self.index = index
-        self.source = source
-        self.why = why  # why checks cannot run ("" when they can)
-        self._done: dict[str, NameCheck] = {}
-
-    def check(self, identity: Identity) -> NameCheck:
-        name = identity.name
-        if name is None:
-            return NameCheck((), NOT_RUN, "name checks not run: the project name is unknown")
-        if self.index is None:
-            return NameCheck((), NOT_RUN, self.why)
-        if name not in self._done:
-            found = self.index.check(name) + vet_upstream(name, self.source, self.index)
-            found.sort(key=lambda f: (-f.severity, f.rule))
-            missing = [f for f in found if f.rule == UNAVAILABLE]
-            if missing:
-                detail = missing[0].message.partition("(")[2].rstrip(")") or "not asked"
-                note = f"offline: slopsquat signals unavailable ({detail})"
-                self._done[name] = NameCheck(tuple(found), OFFLINE, note)
-            else:
-                self._done[name] = NameCheck(tuple(found), CHECKED)
-        return self._done[name]
-
-
 def vet_unit(target: str, unit: TargetUnit, names: NameChecker, threshold: float) -> Verdict:
     """Analyse one file or directory and combine it with the name checks."""
-    directory = unit.origin == "directory"
-    members = []
-    try:
-        members = list(unit.reading)
-        report = analyse_members(unit.label, members, unit.reading.report())
-    except Exception as exc:  # noqa: BLE001 - fail closed: an analysis that stopped is a finding
-        report = unanalysed(unit.label, " ".join(f"{type(exc).__name__}: {exc}".split()))
-    identity = identify(unit.label, members, directory=directory)
-    return decide(
-        report,
-        names.check(identity),
-        identity,
+    return vet_members(
+        unit.label,
+        unit.reading,
+        unit.reading.report,
+        names.check,
         target=target,
-        file=unit.label,
         origin=unit.origin,
         sha256=unit.sha256,
         threshold=threshold,

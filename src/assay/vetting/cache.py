@@ -48,7 +48,7 @@ from assay.errors import AssayError
 from assay.settings import Settings
 from assay.vetting.verdict import Verdict, normal_version
 
-RULESET = 2  # bump when rules, scoring or the verdict change: older results become stale
+RULESET = 3  # bump when rules, scoring or the verdict change: older results become stale
 ENGINE_VERSION = f"{__version__}+vet.{RULESET}"
 FILE_NAME = "vet-cache.sqlite3"
 SCHEMA_VERSION = 1

@@ -14,7 +14,12 @@ walks the tree once and records what the rules need:
   downloaded data, a local file's content, or only literals, following simple
   assignments (``x = b64decode(...)`` then ``exec(x)``) module-wide;
 * string constants with their lines, and whether each call runs at module top
-  level (on import, or on install for ``setup.py``) or inside a function.
+  level (on import, or on install for ``setup.py``) or inside a function;
+* code hidden in literals (:mod:`assay.vetting.embedded`): a string handed to
+  ``exec``/``eval``/``compile``, or base64/hex/zlib/... layers that unwrap to
+  Python source, is parsed too (bounded depth) and its calls, strings and imports
+  are recorded at the line of the literal; calls from decoded layers carry the
+  ``decoded`` origin, and run at top level only where the carrier does.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import ast
 import warnings
 
+from assay.vetting.embedded import MAX_HIDDEN, MIN_LITERAL, parse_hidden, unwrap
 from assay.vetting.pyfacts import Call, ModuleFacts, Unparsed
 from assay.vetting.pyvalues import (
     CHR_CHAIN,
@@ -74,6 +80,11 @@ def read_source(path: str, data: bytes) -> ModuleFacts | Unparsed:
     return facts
 
 
+MAX_NESTING = 3  # code hidden in code hidden in code: deeper layers are not parsed
+_CODE_SINKS = frozenset({"exec", "eval", "compile", "builtins.exec", "builtins.eval"})
+_RUNS_HIDDEN = (*_CODE_SINKS, "marshal.loads", "types.FunctionType")
+
+
 def _looks_like_python2(text: str) -> bool:
     markers = ("print ", "except Exception, ", "exec ", "ur'", 'ur"', "0777", "<>")
     return any(m in text for m in markers)
@@ -93,8 +104,10 @@ SINKS = frozenset(
     }
 )
 _RUNNERS = ("os.system", "os.popen", "subprocess.", "os.exec", "os.spawn", "pty.spawn")
+_SENDERS = ("requests.", "httpx.", "urllib.request.", "urllib2.", "socket.create_connection")
 _ARGUMENT_ROOTS = frozenset(
-    {"subprocess", "os", "pty", "commands", "asyncio", "requests", "socket", "urllib", *SINKS}
+    {"subprocess", "os", "pty", "commands", "asyncio", "requests", "socket", "urllib", "open"}
+    | SINKS
 )
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 # nodes with nothing below them that a rule reads (Name's only child is its context)
@@ -123,6 +136,25 @@ def _names_chr(node: ast.expr) -> bool:
     )
 
 
+def _literal_source(node: ast.expr) -> str | None:
+    """The source text a constant argument of exec/eval/compile holds (str or bytes)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+        return node.value.decode("utf-8", errors="replace")
+    return fold_string(node)
+
+
+def _chr_in_a_loop(node: ast.expr) -> bool:
+    """``"".join(chr(x >> 5) for x in data)``: one chr call that builds a whole string."""
+    return any(
+        isinstance(sub, ast.GeneratorExp | ast.ListComp)
+        and any(
+            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "chr"
+            for c in ast.walk(sub.elt)
+        )
+        for sub in ast.walk(node)
+    )
+
+
 def _stringy(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> bool:
     """A string constant, or a name only ever assigned string constants."""
     if isinstance(node, ast.Constant):
@@ -138,8 +170,11 @@ def _stringy(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> bool:
 class _Collector:
     """The one pass over a module's tree (an explicit stack: no recursion, source order)."""
 
-    def __init__(self, facts: ModuleFacts) -> None:
+    def __init__(self, facts: ModuleFacts, depth: int = 0) -> None:
         self.facts = facts
+        self.depth = depth
+        # (hidden source, line, enclosing function, handed to exec directly)
+        self.hidden: list[tuple[str, int, str | None, bool]] = []
         self.assigned: dict[str, list[ast.expr]] = {}
         self.defined: set[str] = set()
         self.named: dict[str, set[str]] = {}  # origins of assigned names, computed once
@@ -154,7 +189,7 @@ class _Collector:
             if kind in _LEAVES:
                 continue
             if kind is ast.Constant:
-                self.constant(node)  # type: ignore[arg-type]
+                self.constant(node, function)  # type: ignore[arg-type]
                 continue
             if isinstance(node, ast.Call):
                 self.call(node, function, cls)
@@ -177,7 +212,42 @@ class _Collector:
                 continue
             children = reversed(list(ast.iter_child_nodes(node)))
             stack.extend((child, function, cls) for child in children)
+        if self.hidden and self.depth < MAX_NESTING:
+            self._embed()
         self.facts.reached = self._reached()
+
+    def _embed(self) -> None:
+        """Parse the hidden sources and record their facts at the line of their literal."""
+        runs_at_top = any(c.top_level and c.name in _RUNS_HIDDEN for c in self.facts.calls)
+        budget = MAX_HIDDEN
+        for source, line, function, direct in self.hidden:
+            budget -= len(source)
+            tree = parse_hidden(source) if budget >= 0 else None
+            if tree is None:
+                continue
+            inner = ModuleFacts(path=self.facts.path)
+            _Collector(inner, self.depth + 1).run(tree)
+            top = function is None and (direct or runs_at_top)
+            scope = function if function is not None or top else "<hidden>"
+            extra = frozenset() if direct else frozenset({DECODED})
+            for c in inner.calls:
+                self.facts.calls.append(
+                    Call(
+                        c.name,
+                        line,
+                        top,
+                        scope,
+                        c.literal_args,
+                        c.origins | extra,
+                        c.hidden,
+                        c.first_arg,
+                        c.cls,
+                        c.arg_names,
+                    )
+                )
+            self.facts.strings.extend((value, line) for value, _ in inner.strings)
+            self.facts.imports |= inner.imports
+            self.facts.env_bulk_reads.extend(line for _ in inner.env_bulk_reads[:1])
 
     def _reached(self) -> frozenset[str]:
         """Functions of this module that its top-level code calls (transitively)."""
@@ -288,7 +358,7 @@ class _Collector:
                 and _stringy(sub.value, self.assigned)
             ):
                 found.add(DECODED)  # a reversed string (arrays are reversed all the time)
-        if chr_calls >= 4:
+        if chr_calls >= 4 or (chr_calls and _chr_in_a_loop(node)):
             found.add(CHR_CHAIN)
         return found
 
@@ -332,14 +402,17 @@ class _Collector:
             args = [*node.args, *(k.value for k in node.keywords)]
             literal = all(fold_string(a) is not None or is_constant(a) for a in args)
             text = command_text(first) if first is not None else None
-            if first is not None and (name in SINKS or name.startswith(_RUNNERS)):
+            if first is not None and (name in SINKS or name.startswith((*_RUNNERS, *_SENDERS))):
                 origins = frozenset(self.origins(first))
             read = frozenset(
                 resolved
                 for arg in args
                 for sub in ast.walk(arg)
-                if isinstance(sub, ast.Attribute) and (resolved := self.resolve(sub)[0])
+                if isinstance(sub, ast.Attribute | ast.Name) and (resolved := self.resolve(sub)[0])
             )
+        source = _literal_source(first) if name in _CODE_SINKS and first is not None else None
+        if source and (len(source) >= MIN_LITERAL or "\n" in source or ";" in source):
+            self.hidden.append((source, node.lineno, function, True))
         self.facts.calls.append(
             Call(
                 name,
@@ -361,7 +434,11 @@ class _Collector:
         if name in {"os.environ.items", "os.environ.copy", "os.environ.values"}:
             self.facts.env_bulk_reads.append(node.lineno)
 
-    def constant(self, node: ast.Constant) -> None:
+    def constant(self, node: ast.Constant, function: str | None) -> None:
         if isinstance(node.value, str | bytes) and len(node.value) >= 4:
             value = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self.facts.strings.append((value, node.lineno))
+            if len(value) >= MIN_LITERAL and self.depth < MAX_NESTING:
+                source = unwrap(node.value)
+                if source is not None:
+                    self.hidden.append((source, node.lineno, function, False))

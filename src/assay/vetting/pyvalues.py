@@ -24,6 +24,7 @@ DECODERS = (
     "bytearray.fromhex",
 )
 DOWNLOADERS = (
+    "wget.download",
     "urllib.request.urlopen",
     "urllib.request.urlretrieve",
     "urllib.urlopen",
@@ -97,6 +98,9 @@ def reverses(part: ast.Slice) -> bool:
 
 def call_origin(name: str) -> str:
     """What the result of calling ``name`` is (decoded, downloaded, a file, or computed)."""
+    if name.startswith(("base64.", "binascii.")):  # their encoders hide nothing
+        hides = any(part in name for part in ("decode", "a2b", "unhexlify"))
+        return DECODED if hides else COMPUTED
     if name.startswith(DECODERS) or name.endswith((".b64decode", ".decompress")):
         return DECODED
     if name.startswith(DOWNLOADERS) or name.endswith(".urlopen"):

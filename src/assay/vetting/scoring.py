@@ -34,6 +34,7 @@ from assay.vetting.rules.base import (
     RECON,
     SECOND_STAGE,
     SENSITIVE,
+    SMALL_PACKAGE,
     PackageFinding,
     not_installed,
 )
@@ -55,7 +56,9 @@ LABELS: tuple[tuple[float, str], ...] = ((9.0, "critical"), (7.0, "high"), (4.0,
 # scope "install": one install-time file's findings (setup.py, a backend, a .pth);
 # "import": one file's module-level findings; "file": one file's findings anywhere;
 # "package": medium-or-worse exfiltration findings anywhere together with the
-# medium-or-worse findings on install and import paths of all files.
+# medium-or-worse findings on install and import paths of all files; "hooked"
+# (small packages): medium-or-worse install-time findings of all files when one
+# of them is a replaced install command.
 # Install and import scopes ignore findings their rule graded "none".
 Combination = tuple[str, tuple[frozenset[str], ...], float, str]
 _RUNS = frozenset({DYNAMIC_CODE, PROCESS, SECOND_STAGE})
@@ -97,6 +100,15 @@ COMBINATIONS: tuple[Combination, ...] = (
         (frozenset({SENSITIVE}), frozenset({RECON}), frozenset({NETWORK})),
         7.5,
         "one file collects secrets and host identity and has network access",
+    ),
+    (
+        "hooked",
+        (frozenset({INSTALL_HOOK}), _RUNS | _SENDS),
+        7.5,
+        (
+            "an install command is replaced by the package's own code, and install-time code "
+            "runs processes or code or reaches the network"
+        ),
     ),
     (
         "suspicious",
@@ -143,10 +155,9 @@ SIGNS_POINTS = 7.0
 # Weak signals spread over a package combine only in small packages: malware is a
 # handful of files, while a large framework mentions webhooks, paste sites and
 # shell one-liners in its integrations and docs.
-SMALL_PACKAGE = 20
-_SMALL_ONLY = frozenset({"shipped", "suspicious"})
+_SMALL_ONLY = frozenset({"shipped", "suspicious", "hooked"})
 _SIGN_CATEGORIES = frozenset({SECOND_STAGE, EXFILTRATION, OBFUSCATION, SENSITIVE, PERSISTENCE})
-_SIGN_RULES = frozenset({"capability-suspicious-command"})
+_SIGN_RULES = frozenset({"capability-suspicious-command", "capability-undeclared-install"})
 
 
 def warning_signs(findings: list[PackageFinding]) -> list[PackageFinding]:
@@ -217,6 +228,9 @@ def _groups(findings: list[PackageFinding]) -> list[tuple[str, str, list[Package
     ]
     if serious:
         groups.append(("package", "the whole package", serious))
+    hooked = [f for f in findings if f.severity >= Level.MEDIUM and f.where == INSTALL]
+    if any(f.category == INSTALL_HOOK for f in hooked):
+        groups.append(("hooked", "install-time code", hooked))
     suspicious = [
         f
         for f in findings

@@ -17,6 +17,9 @@ weight a constant of this module:
 * a look-alike name (high or worse) on a package whose code scores at least
   :data:`RISKY_CODE` (medium) is the typosquat pattern: at least
   :data:`LOOKALIKE_WITH_CODE` (critical);
+* a declared dependency that is a look-alike of a popular name
+  (``dependency-lookalike``, medium alone) on a package whose code scores at
+  least :data:`RISKY_CODE`: at least :data:`DEPENDENCY_WITH_CODE` (high);
 * a project that is missing from the index, very new or a plausible invented
   name, with code of at least :data:`RISKY_CODE`, gets :data:`NEW_PROJECT_BONUS`
   on top of the code's score;
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from packaging.utils import (
@@ -46,6 +49,7 @@ from packaging.version import InvalidVersion, Version
 from assay.advisories.severity import Level
 from assay.vetting import slopsquat
 from assay.vetting.archive_model import CORRUPT, ArchiveMember, ArchiveProblem, ArchiveReport
+from assay.vetting.declared import declared_dependencies
 from assay.vetting.engine import VetReport, analyse_members, package_kind
 from assay.vetting.names import NameFinding
 from assay.vetting.rules import PackageFinding
@@ -55,6 +59,8 @@ SLOPSQUAT_CAP = 4.0  # the most a slopsquat signal alone adds (medium)
 RISKY_CODE = 4.0  # code at or above this (medium) combines with a suspicious name
 LOOKALIKE_WITH_CODE = 9.0  # a look-alike name carrying risky code: critical
 NEW_PROJECT_BONUS = 1.0  # a new, missing or invented-looking project carrying risky code
+DEPENDENCY_WITH_CODE = 7.5  # risky code that also pulls in a look-alike of a popular project
+DEPENDENCY_LOOKALIKE = "dependency-lookalike"  # the rule of assay.vetting.name_checks
 _NEW_PROJECT = frozenset({slopsquat.MISSING, slopsquat.YOUNG, slopsquat.PLAUSIBLE_UNKNOWN})
 
 # --fail-on LABEL: the lowest score with that label
@@ -73,6 +79,7 @@ class Identity:
     name: str | None  # PEP 503 canonical
     version: str | None  # PEP 440 normal form when valid, else as written
     kind: str  # "wheel", "sdist", "egg", "directory" or "other"
+    requires: tuple[str, ...] = ()  # canonical names of the declared dependencies
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,10 @@ def _name_effect(
     if lookalike and code >= RISKY_CODE and best[0] < LOOKALIKE_WITH_CODE:
         why = f"{_describe(lookalike[0])}, and its code has {label_for(code)} findings"
         best = (LOOKALIKE_WITH_CODE, why + " (the typosquat pattern)", lookalike)
+    pulled = tuple(f for f in findings if f.rule == DEPENDENCY_LOOKALIKE)
+    if pulled and code >= RISKY_CODE and best[0] < DEPENDENCY_WITH_CODE:
+        why = f"{_describe(pulled[0])}, and its code has {label_for(code)} findings"
+        best = (DEPENDENCY_WITH_CODE, why, pulled)
     new = tuple(f for f in findings if f.rule in _NEW_PROJECT)
     if new and code >= RISKY_CODE and min(10.0, code + NEW_PROJECT_BONUS) > best[0]:
         why = f"{_describe(new[0])}, and its code has {label_for(code)} findings"
@@ -294,6 +305,43 @@ def identify(label: str, members: Sequence[ArchiveMember], *, directory: bool = 
     if found is None and directory:
         match = _DIRECTORY.match(label.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
         found = (match["name"], match["version"]) if match else None
+    requires = declared_dependencies(members)
     if found is None:
-        return Identity(None, None, kind)
-    return Identity(canonicalize_name(found[0]), normal_version(found[1]), kind)
+        return Identity(None, None, kind, requires)
+    return Identity(canonicalize_name(found[0]), normal_version(found[1]), kind, requires)
+
+
+def vet_members(
+    label: str,
+    members: Iterable[ArchiveMember],
+    archive: Callable[[], ArchiveReport | None],
+    check_names: Callable[[Identity], NameCheck],
+    *,
+    target: str,
+    origin: str,
+    sha256: str | None,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Verdict:
+    """Read and analyse one file's members, then combine that with the name checks.
+
+    ``archive`` gives the reader's report once every member was read.  An
+    analysis that stops (a reader or rule error) is reported as an incomplete
+    archive: fail closed, never "clean".
+    """
+    listed: list[ArchiveMember] = []
+    try:
+        listed.extend(members)
+        report = analyse_members(label, listed, archive())
+    except Exception as exc:  # noqa: BLE001 - fail closed: an analysis that stopped is a finding
+        report = unanalysed(label, " ".join(f"{type(exc).__name__}: {exc}".split()))
+    identity = identify(label, listed, directory=origin == "directory")
+    return decide(
+        report,
+        check_names(identity),
+        identity,
+        target=target,
+        file=label,
+        origin=origin,
+        sha256=sha256,
+        threshold=threshold,
+    )

@@ -181,6 +181,17 @@ class Rule:
             explanation=text,
         )
 
+    def at_call(
+        self, context: FileContext, call: Call, *, under_tests: Level = Level.MEDIUM
+    ) -> PackageFinding:
+        """A finding at a call: critical on install paths, ``under_tests`` in tests and docs."""
+        where = context.where(call)
+        level = Level.CRITICAL if where == INSTALL else self.severity
+        if not_installed(context.path):
+            level = under_tests
+        detail = call.name or "a computed call"
+        return self.finding(context, call.line, where=where, severity=level, detail=detail)
+
 
 def matches(name: str | None, prefixes: tuple[str, ...]) -> bool:
     """Whether a resolved call name is one of ``prefixes`` (exact or a dotted child)."""
@@ -200,3 +211,19 @@ def matches(name: str | None, prefixes: tuple[str, ...]) -> bool:
 @functools.lru_cache(maxsize=64)
 def _as_set(prefixes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(prefixes)
+
+
+def file_place(context: FileContext) -> str:
+    """Where a file-level fact counts: install files, tests and docs, or the package."""
+    if context.install_time:
+        return INSTALL
+    return LIBRARY if not_installed(context.path) else IMPORT
+
+
+SMALL_PACKAGE = 20  # own (non-test) Python files: malware is a handful, frameworks hundreds
+
+
+def small_package(package: PackageInfo) -> bool:
+    """At most SMALL_PACKAGE Python files outside tests, docs and examples."""
+    own = sum(1 for p in package.paths if p.endswith(".py") and not not_installed(p))
+    return own <= SMALL_PACKAGE

@@ -8,6 +8,9 @@
   signature of source obfuscators.
 * A socket whose descriptors are handed to a shell (``os.dup2`` or
   ``pty.spawn``) is a reverse shell: whoever is at the other end gets a prompt.
+* ``pip install NAME`` run by setup.py or on import installs software that the
+  package's metadata does not declare, outside the resolver, hashes, lock file
+  and any curated index: how droppers fetch their tooling unseen.
 """
 
 from __future__ import annotations
@@ -21,26 +24,19 @@ from collections.abc import Iterator
 from assay.advisories.severity import Level
 from assay.vetting.pysource import CHR_CHAIN, DECODED, DOWNLOADED
 from assay.vetting.rules.base import (
-    IMPORT,
     INSTALL,
     LIBRARY,
     OBFUSCATION,
+    PROCESS,
     SECOND_STAGE,
     FileContext,
     PackageFinding,
     Rule,
+    file_place,
     matches,
-    not_installed,
 )
 from assay.vetting.rules.capabilities import PROCESS_CALLS, SUSPICIOUS_COMMAND
 from assay.vetting.rules.exfil import SHELL_FETCH, WEBHOOKS
-
-
-def file_place(context: FileContext) -> str:
-    """Where a file-level fact counts: install files, tests and docs, or the package."""
-    if context.install_time:
-        return INSTALL
-    return LIBRARY if not_installed(context.path) else IMPORT
 
 
 class DecodeThenRun(Rule):
@@ -59,13 +55,7 @@ class DecodeThenRun(Rule):
             if not call.origins & {DECODED, CHR_CHAIN} or DOWNLOADED in call.origins:
                 continue
             if matches(call.name, PROCESS_CALLS):
-                where = context.where(call)
-                level = Level.CRITICAL if where == INSTALL else self.severity
-                if not_installed(context.path):
-                    level = Level.MEDIUM
-                yield self.finding(
-                    context, call.line, where=where, severity=level, detail=call.name
-                )
+                yield self.at_call(context, call)
                 return
 
 
@@ -75,6 +65,11 @@ CODE_MARKERS = re.compile(
     r"(\bimport\s+(os|sys|subprocess|socket|base64|requests|urllib|ctypes|zlib)\b|\bexec\(|\beval\("
     r"|os\.system|subprocess\.|\bpowershell\b|\bcurl\s|\bwget\s|/bin/(ba)?sh\b|cmd(\.exe)?\s+/c"
     r"|https?://)",
+    re.IGNORECASE,
+)
+# a download command kept out of sight (curl.exe --output x --url https://...)
+DOWNLOADER = re.compile(
+    r"\b(curl|wget)(\.exe)?\s[^\n]{0,200}(https?|ftp)://|invoke-webrequest|downloadfile\(",
     re.IGNORECASE,
 )
 MAX_DECODED = 256 * 1024
@@ -118,7 +113,12 @@ class EncodedCommand(Rule):
             text = decode_literal(value)
             if text is None:
                 continue
-            strong = SHELL_FETCH.search(text) or WEBHOOKS.search(text) or HIDDEN_URL.match(text)
+            strong = (
+                SHELL_FETCH.search(text)
+                or WEBHOOKS.search(text)
+                or HIDDEN_URL.match(text)
+                or DOWNLOADER.search(text)
+            )
             found = strong or SUSPICIOUS_COMMAND.search(text) or CODE_MARKERS.search(text)
             if not found:
                 continue
@@ -180,13 +180,7 @@ class ReverseShell(Rule):
             elif matches(call.name, (*PROCESS_CALLS, "pty.spawn")) and _shell(call.first_arg):
                 seen.add("shell")
             if "socket" in seen and "shell" in seen and ("dup" in seen or call.name == "pty.spawn"):
-                where = context.where(call)
-                level = Level.CRITICAL if where == INSTALL else self.severity
-                if not_installed(context.path):
-                    level = Level.MEDIUM
-                yield self.finding(
-                    context, call.line, where=where, severity=level, detail=call.name
-                )
+                yield self.at_call(context, call)
                 return
 
 
@@ -197,4 +191,43 @@ def _shell(command: str | None) -> bool:
     return bool(words) and bool(SHELLS.match(words[0])) and "-c" not in words[1:2]
 
 
-RULES: tuple[Rule, ...] = (DecodeThenRun(), EncodedCommand(), MangledNames(), ReverseShell())
+PIP_INSTALL = re.compile(
+    r"(^|\s|/)(pip[0-9.]*(\.exe)?|-m\s+pip)\s+install\s+(-[-\w]+\s+)*"
+    r"(?!\.(\s|$)|-e\b|--editable\b|-r\b|--requirement\b)[A-Za-z0-9]",
+    re.IGNORECASE,
+)
+
+
+class UndeclaredInstall(Rule):
+    """``pip install NAME`` started by install-time or import-time code."""
+
+    rule_id = "capability-undeclared-install"
+    category = PROCESS
+    severity = Level.MEDIUM
+    explanation = "installs other packages itself, outside its declared dependencies"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None or b"install" not in context.data:
+            return
+        for call in facts.calls:
+            if not (call.first_arg and matches(call.name, PROCESS_CALLS)):
+                continue
+            if not PIP_INSTALL.search(call.first_arg):
+                continue
+            where = context.where(call)
+            if where == LIBRARY:
+                continue  # an optional integration installing its extra on request
+            level = Level.HIGH if where == INSTALL else self.severity
+            detail = call.first_arg[:80]
+            yield self.finding(context, call.line, where=where, severity=level, detail=detail)
+            return
+
+
+RULES: tuple[Rule, ...] = (
+    DecodeThenRun(),
+    EncodedCommand(),
+    MangledNames(),
+    ReverseShell(),
+    UndeclaredInstall(),
+)

@@ -29,11 +29,14 @@ from assay.vetting.rules.base import (
     PackageFinding,
     Rule,
     matches,
+    not_installed,
+    small_package,
 )
 
 BY_WHERE = {INSTALL: Level.MEDIUM, IMPORT: Level.LOW, LIBRARY: Level.NONE}
 
 NETWORK_CALLS = (
+    "wget.download",
     "socket.socket",
     "socket.create_connection",
     "socket.gethostbyname",
@@ -224,9 +227,15 @@ class Clipboard(_CallRule):
 
 
 SUSPICIOUS_COMMAND = re.compile(
-    r"(powershell|cmd(\.exe)?\s+/c|^start\s|\sstart\s|mshta|curl\s|wget\s|(ba)?sh\s+-c"
+    r"(powershell|cmd(\.exe)?\s+/c|^start\s|\sstart\s|mshta|curl(\.exe)?\s|wget(\.exe)?\s|(ba)?sh\s+-c"
     r"|python[0-9.]*(\.exe)?\s+-c|nohup|chmod\s+\+x|/tmp/|%temp%|appdata|\.vbs\b|\.ps1\b"
     r"|base64\s+-d|/dev/tcp)",
+    re.IGNORECASE,
+)
+# a hidden PowerShell window that also lifts the script policy: evasion, never convenience
+EVASIVE_COMMAND = re.compile(
+    r"powershell(?=[^\n]{0,300}\s-w(indowstyle)?\s+(h|hidden)\b)"
+    r"(?=[^\n]{0,300}\s-(ep|exec|executionpolicy)\s+bypass\b)",
     re.IGNORECASE,
 )
 
@@ -249,6 +258,8 @@ class SuspiciousCommand(Rule):
                 if found:
                     where = context.where(call)
                     level = {INSTALL: Level.HIGH, IMPORT: Level.HIGH}.get(where, self.severity)
+                    if EVASIVE_COMMAND.search(call.first_arg) and not not_installed(context.path):
+                        level = Level.HIGH
                     yield self.finding(
                         context, call.line, where=where, severity=level, detail=found.group(0)
                     )
@@ -331,6 +342,8 @@ class SensitiveReads(Rule):
                 level = Level.HIGH if len(hits) >= 2 else Level.MEDIUM
             else:
                 level = Level.MEDIUM if len(hits) >= 4 else Level.LOW
+                if level == Level.MEDIUM and small_package(context.package):
+                    level = Level.HIGH  # a handful of files that gather credential stores
             yield self.finding(
                 context, line, where=where, severity=level, detail=", ".join(hits[:6])
             )

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from assay.advisories.severity import Level
-from assay.vetting.pysource import DECODED, DOWNLOADED, Call
+from assay.vetting.pysource import CHR_CHAIN, DECODED, DOWNLOADED, Call, ModuleFacts
 from assay.vetting.rules.base import (
     EXFILTRATION,
     IMPORT,
@@ -26,8 +27,9 @@ from assay.vetting.rules.base import (
     Rule,
     matches,
     not_installed,
+    small_package,
 )
-from assay.vetting.rules.capabilities import DYNAMIC_CALLS, PROCESS_CALLS
+from assay.vetting.rules.capabilities import DYNAMIC_CALLS, NETWORK_CALLS, PROCESS_CALLS
 
 WEBHOOKS = re.compile(
     r"(discord(app)?\.com/api/webhooks/|api\.telegram\.org/bot|hooks\.slack\.com/services/"
@@ -44,13 +46,14 @@ PASTE_SITES = re.compile(
     re.IGNORECASE,
 )
 TUNNELS = re.compile(
-    r"(ngrok\.io|ngrok-free\.app|ngrok\.app|trycloudflare\.com|serveo\.net|\.loca\.lt\b"
+    r"(ngrok\.io|ngrok-free\.(app|dev)|ngrok\.(app|dev)|trycloudflare\.com|serveo\.net|\.loca\.lt\b"
     r"|localhost\.run|portmap\.io|playit\.gg|duckdns\.org|no-ip\.(com|org)|ddns\.net)",
     re.IGNORECASE,
 )
 RAW_IP_URL = re.compile(r"\b(https?|ftp|tcp)://(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 SHELL_FETCH = re.compile(
-    r"((curl|wget)\b[^\n]{0,300}https?://[^\n]{0,300}\|\s*(sudo\s+)?(ba|z)?sh\b"
+    r"((curl|wget)\b[^\n]{0,300}https?://[^\n]{0,300}\|\s*(sudo\s+)?"
+    r"((ba|z)?sh|python[0-9.]*|perl|ruby|node|php)\b"
     r"|powershell[^\n]{0,200}(\s-e(nc|ncodedcommand)?\s|iex\b|invoke-expression|downloadstring"
     r"|downloadfile)|invoke-webrequest|certutil[^\n]{0,80}-urlcache|mshta\s+https?"
     r"|bitsadmin[^\n]{0,80}/transfer|/dev/tcp/\d)",
@@ -58,6 +61,7 @@ SHELL_FETCH = re.compile(
 )
 RUNNERS = (*PROCESS_CALLS, "os.chmod", *DYNAMIC_CALLS)
 FETCHERS = (
+    "wget.download",  # the wget package from the index, not the program
     "urllib.request.urlopen",
     "urllib.request.urlretrieve",
     "urllib.urlopen",
@@ -156,7 +160,7 @@ class RawIpUrl(_TextRule):
     rule_id = "exfil-raw-ip"
     category = NETWORK
     severity = Level.LOW
-    install_level = Level.MEDIUM
+    install_level = Level.HIGH  # install-time code has no business with a bare address
     explanation = "connects to a public IP address literal instead of a host name"
     pattern = RAW_IP_URL
 
@@ -166,6 +170,28 @@ class RawIpUrl(_TextRule):
                 return match.group(0)
         return None
 
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        for found in super().analyse(context):
+            yield _contacted(found, context)
+
+
+def _contacted(found: PackageFinding, context: FileContext) -> PackageFinding:
+    """A bare address in shipped code that the same file talks to: medium, high if small."""
+    facts = context.facts
+    if found.where != LIBRARY or facts is None or not_installed(context.path):
+        return found
+    if not any(matches(c.name, NETWORK_CALLS) for c in facts.calls):
+        return found
+    level = Level.HIGH if small_package(context.package) else Level.MEDIUM
+    return replace(found, severity=level, explanation=f"{found.explanation}, and sends to it")
+
+
+def public_ip_url(facts: ModuleFacts) -> bool:
+    """Whether any string constant holds a URL to a public IP address literal."""
+    if not RAW_IP_URL.search(facts.joined_strings()):
+        return False
+    return any(RawIpUrl().accept(value) for value, _ in facts.strings)
+
 
 class ShellFetch(_TextRule):
     rule_id = "second-stage-shell-fetch"
@@ -174,6 +200,31 @@ class ShellFetch(_TextRule):
     install_level = Level.CRITICAL
     explanation = "holds a shell command that downloads and runs something"
     pattern = SHELL_FETCH
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        for found in super().analyse(context):
+            yield _placed(found, context)
+
+
+def _placed(found: PackageFinding, context: FileContext) -> PackageFinding:
+    """A fetch command in a module that starts a built command when imported runs then."""
+    runner = _import_time_runner(context)
+    if found.where != LIBRARY or not runner or not_installed(context.path):
+        return found
+    detail = f"{found.explanation}; started at line {runner}"
+    return replace(found, where=IMPORT, severity=Level.HIGH, explanation=detail)
+
+
+def _import_time_runner(context: FileContext) -> int:
+    """The line of a process started with a computed command on import (0: none)."""
+    facts = context.facts
+    if facts is None:
+        return 0
+    for call in facts.calls:
+        built = matches(call.name, PROCESS_CALLS) and not call.literal_args
+        if built and context.where(call) == IMPORT:
+            return call.line
+    return 0
 
 
 class DownloadExecute(Rule):
@@ -201,6 +252,9 @@ class DownloadExecute(Rule):
         scopes: dict[str | None, tuple[int, int]] = {}
         fetched_anywhere = ran_program = ran_anything = 0
         program_url = any(PROGRAM_URL.search(value) for value, _ in facts.strings)
+        raw_ip = public_ip_url(facts)
+        writes_bytes = bool(_DROPS.search(context.data))
+        saved: dict[str | None, set[str]] = {}  # names a fetch in each scope was given
         for call in facts.calls:
             scope = None if call.top_level else call.function
             fetched, ran = scopes.get(scope, (0, 0))
@@ -211,11 +265,19 @@ class DownloadExecute(Rule):
                 ran = ran_anything = call.line
                 ran_program = ran_program or (call.line if program else 0)
             scopes[scope] = (fetched, ran)
+            if call.name is not None and call.name.endswith(("urlretrieve", "wget.download")):
+                saved.setdefault(scope, set()).update(call.arg_names)  # the file it writes
+            elif call.name in {"open", "io.open"} and writes_bytes:
+                saved.setdefault(scope, set()).update(call.arg_names)  # a file it may write
             if fetched and ran:
                 where = context.where(call)
                 level = {INSTALL: Level.CRITICAL, LIBRARY: Level.MEDIUM}.get(where, self.severity)
                 shipped = not not_installed(context.path)
-                dropped = program or (program_url and _DROPS.search(context.data))
+                runs_download = not matches(call.name, DYNAMIC_CALLS) and bool(
+                    call.arg_names & saved.get(scope, set()) - _NOT_A_FILE
+                )
+                dropped = program or runs_download or (program_url and _DROPS.search(context.data))
+                dropped = dropped or raw_ip  # fetched from / reported to a bare address
                 if where == LIBRARY and shipped and dropped:
                     level = self.severity  # fetched, written to a file and started
                 yield self.finding(
@@ -230,7 +292,10 @@ class DownloadExecute(Rule):
             yield self.finding(context, line, where=LIBRARY, severity=level, detail=detail)
 
 
-PROGRAM_URL = re.compile(r"^https?://\S+\.(exe|bat|cmd|vbs|ps1|scr|msi)$", re.IGNORECASE)
+PROGRAM_URL = re.compile(
+    r"^https?://\S+\.(exe|bat|cmd|vbs|ps1|scr|msi|elf|sh|bin)(\?\S*)?$", re.IGNORECASE
+)
+_NOT_A_FILE = frozenset({"url", "self", "headers", "timeout", "reporthook", "data"})
 PROGRAM = re.compile(r"\.(exe|bat|cmd|vbs|ps1|scr|msi|pyw)\b", re.IGNORECASE)
 _DROPS = re.compile(rb"open\([^)\n]{0,200}['\"](wb|ab|w\+b)['\"]|urlretrieve|\.write_bytes\(")
 
@@ -269,13 +334,36 @@ class DropAndRun(Rule):
             ):
                 where = context.where(call)
                 level = Level.MEDIUM if where == LIBRARY else self.severity
+                if public_ip_url(facts) or SHELL_FETCH.search(facts.joined_strings()):
+                    level = max(level, self.severity)  # the dropped script fetches from an IP
                 yield self.finding(
                     context, call.line, where=where, severity=level, detail=call.name
                 )
                 return
 
 
+class HiddenEndpoint(Rule):
+    """A request whose address is decoded at run time (base64, hex, chr chains)."""
+
+    rule_id = "exfil-hidden-endpoint"
+    category = EXFILTRATION
+    severity = Level.HIGH
+    explanation = "sends a request to an address that is decoded at run time, hiding where"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None:
+            return
+        for call in facts.calls:
+            hidden = call.origins & {DECODED, CHR_CHAIN} and DOWNLOADED not in call.origins
+            if hidden and matches(call.name, NETWORK_CALLS):
+                # tests build addresses on purpose
+                yield self.at_call(context, call, under_tests=Level.LOW)
+                return
+
+
 RULES: tuple[Rule, ...] = (
+    HiddenEndpoint(),
     Webhook(),
     PasteSite(),
     Tunnel(),

@@ -12,11 +12,13 @@ what the code does.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tomllib
 from collections.abc import Iterator
 
 from assay.advisories.severity import Level
+from assay.vetting.pyfacts import Call
 from assay.vetting.rules.base import (
     IMPORT,
     INSTALL,
@@ -126,9 +128,34 @@ class CmdclassOverride(Rule):
                         and matches(c.name, (*PROCESS_CALLS, *NETWORK_CALLS, *EXEC_CALLS))
                     }
                 )
+                own = _own_calls(context, facts.calls, name, bases)
                 if runs:
                     level, detail = Level.HIGH, f"{detail} runs {', '.join(runs[:4])}"
+                elif own:
+                    level, detail = Level.MEDIUM, f"{detail} calls the package's {own[0]}"
             yield self.finding(context, line, where=INSTALL, severity=level, detail=detail)
+
+
+def _own_calls(
+    context: FileContext, calls: list[Call], cls: str, bases: tuple[str, ...]
+) -> list[str]:
+    """Calls a setup.py class makes into the package's own modules, not its bases (sorted)."""
+    top = posixpath.dirname(context.path)
+    modules = set()
+    for path, _ in context.package.setup_imports:
+        relative = path[len(top) + 1 :] if top else path
+        relative = relative.removeprefix("src/").removesuffix(".py").removesuffix("/__init__")
+        modules.add(relative.replace("/", "."))
+    return sorted(
+        {
+            c.name
+            for c in calls
+            if c.cls == cls
+            and c.name
+            and any(c.name.startswith(m + ".") for m in modules)
+            and not any(c.name.startswith(b + ".") for b in bases)
+        }
+    )
 
 
 class InTreeBackend(Rule):

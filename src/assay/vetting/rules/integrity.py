@@ -16,6 +16,7 @@ code runs on install or import.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from assay.advisories.severity import Level
@@ -28,17 +29,19 @@ from assay.vetting.archive_model import (
     ArchiveProblem,
     ArchiveReport,
 )
-from assay.vetting.pysource import Unparsed
+from assay.vetting.pysource import MAX_SOURCE_BYTES, Unparsed
 from assay.vetting.rules.base import (
     IMPORT,
     INSTALL,
     INTEGRITY,
     LIBRARY,
+    OBFUSCATION,
     PACKAGE,
     SENSITIVE,
     FileContext,
     PackageFinding,
     Rule,
+    file_place,
     not_installed,
 )
 
@@ -68,6 +71,10 @@ def _problem(name: str, problem: ArchiveProblem) -> PackageFinding:
     elif problem.makes_incomplete:
         rule, level = ARCHIVE_INCOMPLETE, Level.HIGH
         why = "the archive could not be read completely, so it was not fully analysed"
+    elif problem.kind == FORMAT_CONFUSION and not problem.path:
+        # no packaging tool writes a zip named .tar.gz: the distribution itself is disguised
+        rule, level = ARCHIVE_ANOMALY, Level.HIGH
+        why = "the distribution file is not what its name says"
     else:
         rule, level = ARCHIVE_ANOMALY, _ANOMALY_LEVELS.get(problem.kind, Level.LOW)
         why = "the archive has an unusual entry"
@@ -103,7 +110,7 @@ def unparsed_finding(path: str, unparsed: Unparsed) -> PackageFinding:
 UNPARSED_MARKERS: dict[str, tuple[bytes, ...]] = {
     "credential store": (
         *(b"Login Data", b"Local State", b"leveldb", b"wallet.dat", b"Exodus", b"/.ssh/"),
-        *(b"Web Data", b"discord_token", b"\\Cookies", b"/.aws/credentials"),
+        *(b"Web Data", b"discord_token", b"\\Cookies", b"/.aws/credentials", b"browser_cookie3"),
     ),
     "network": (b"requests.", b"urlopen", b"socket.socket", b"http.client", b"webhook"),
     "process": (b"subprocess", b"os.system", b"popen", b"os.spawn", b"os.startfile"),
@@ -141,4 +148,39 @@ class UnparsedCapabilities(Rule):
         )
 
 
-RULES: tuple[Rule, ...] = (UnparsedCapabilities(),)
+# decoded data run as code, or an obfuscator's signature, read from the text of the file
+UNPARSED_HIDING = re.compile(
+    rb"\b(exec|eval|marshal\.loads)\s*\(\s*[\w.]*(b64decode|decompress|unhexlify|fromhex)\s*\("
+    rb"|^\s*#[^\n]{0,40}\bobfuscated\s+(by|with)\b"
+    rb"|^__(obfuscator|obfuscated_by|obf)__\s*=",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+class UnparsedHiding(Rule):
+    """A shipped Python file that does not parse and runs decoded code or says it is obfuscated."""
+
+    rule_id = "obfuscation-unparsed"
+    severity = Level.HIGH
+    category = OBFUSCATION
+    explanation = (
+        "Python that does not parse (so was not analysed) runs decoded data as code or "
+        "carries an obfuscator's signature"
+    )
+
+    def applies_to(self, path: str) -> bool:
+        return path.endswith(".py") and not not_installed(path)
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        if not context.unparsed:
+            return
+        found = UNPARSED_HIDING.search(context.data[:MAX_SOURCE_BYTES])
+        if found is None:
+            return
+        line = context.data.count(b"\n", 0, found.start()) + 1
+        where = file_place(context)
+        detail = found.group(0).decode("utf-8", "replace").strip()[:60]
+        yield self.finding(context, line, where=where, detail=detail, snippet=detail)
+
+
+RULES: tuple[Rule, ...] = (UnparsedCapabilities(), UnparsedHiding())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -27,6 +28,7 @@ from assay.vetting.rules.base import (
     FileContext,
     PackageFinding,
     Rule,
+    file_place,
     matches,
     not_installed,
 )
@@ -42,6 +44,12 @@ PACKER_MARKERS = (
     "__pyarmor_enter",
     "sourcedefender",
 )
+# Source obfuscators stamp their output with module variables like these
+OBFUSCATOR_STAMPS = re.compile(rb"^__(obfuscator|obfuscated_by|obf)__\s*=", re.MULTILINE)
+# exec/eval bound to another name: how obfuscators hide the one call that matters (not
+# compile: modules such as regex define a compile of their own and alias it)
+CODE_BUILTINS = frozenset({"exec", "eval", "builtins.exec", "builtins.eval"})
+_HONEST_ALIAS = re.compile(r"exec|eval|compile|run|code", re.IGNORECASE)
 
 
 def shannon_entropy(text: str) -> float:
@@ -69,13 +77,7 @@ class DecodeThenExec(Rule):
             if not matches(call.name, EXEC_SINKS) or call.first_arg is not None:
                 continue
             if call.origins & {DECODED, CHR_CHAIN} and DOWNLOADED not in call.origins:
-                where = context.where(call)
-                level = Level.CRITICAL if where == INSTALL else self.severity
-                if not_installed(context.path):
-                    level = Level.MEDIUM  # tests and docs build code on purpose
-                yield self.finding(
-                    context, call.line, where=where, severity=level, detail=call.name
-                )
+                yield self.at_call(context, call)  # tests and docs build code on purpose
                 return
 
 
@@ -120,6 +122,15 @@ class Packer(Rule):
         if facts is None:
             return
         names = {*facts.imports, *(s for s, _ in facts.strings if len(s) < 64)}
+        stamp = OBFUSCATOR_STAMPS.search(context.data[:65536])
+        if stamp:
+            where = INSTALL if context.install_time else file_place(context)
+            level = Level.HIGH if where == INSTALL else self.severity
+            level = Level.LOW if where == LIBRARY else level
+            line = context.data.count(b"\n", 0, stamp.start()) + 1
+            detail = "an obfuscator's stamp"
+            yield self.finding(context, line, where=where, severity=level, detail=detail)
+            return
         for marker in PACKER_MARKERS:
             if any(marker in n for n in names) or f"{marker}(".encode() in context.data[:4096]:
                 where = INSTALL if context.install_time else LIBRARY
@@ -171,7 +182,35 @@ class HiddenCall(Rule):
                 return
 
 
+class AliasedExec(Rule):
+    """``exec``/``eval`` bound to an unrelated name (``Statistics, _x = exec, str``)."""
+
+    rule_id = "obfuscation-aliased-exec"
+    category = OBFUSCATION
+    severity = Level.MEDIUM
+    explanation = "binds exec or eval to an unrelated name, hiding where code is run"
+
+    def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
+        facts = context.facts
+        if facts is None or not (b"exec" in context.data or b"eval" in context.data):
+            return
+        for alias, target in sorted(facts.aliases.items()):
+            if target in CODE_BUILTINS and not _HONEST_ALIAS.search(alias):
+                where = file_place(context)
+                level = {INSTALL: Level.HIGH, LIBRARY: Level.LOW}.get(where, self.severity)
+                line = _assignment_line(facts.lines, alias)
+                detail = f"{alias} = {target}"
+                yield self.finding(context, line, where=where, severity=level, detail=detail)
+                return
+
+
+def _assignment_line(lines: tuple[str, ...], name: str) -> int:
+    pattern = re.compile(rf"(^|[\s,(]){re.escape(name)}\b[^=\n]*=")
+    return next((n for n, text in enumerate(lines, start=1) if pattern.search(text)), 1)
+
+
 RULES: tuple[Rule, ...] = (
+    AliasedExec(),
     DecodeThenExec(),
     HighEntropyString(),
     Packer(),
