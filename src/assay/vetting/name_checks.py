@@ -6,10 +6,9 @@
 and checks every *declared dependency* against the popular list: a package
 that requires a look-alike of a popular project (``aiohappyeyeball`` for
 ``aiohappyeyeballs``) pulls the look-alike in on install, a common way to keep
-the payload out of the package a reviewer reads.  Such a dependency is medium
-on its own (new projects legitimately depend on young packages the popular
-list does not know yet); :mod:`assay.vetting.verdict` raises it when the
-package's own code is risky too.
+the payload out of the package a reviewer reads.  Such a dependency is medium:
+a review, not a block, since new projects legitimately depend on young packages
+the popular list does not know yet.
 
 The dependency names come from :attr:`Identity.requires`
 (:func:`assay.vetting.declared.declared_dependencies`).

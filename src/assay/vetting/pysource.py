@@ -36,10 +36,14 @@ from assay.vetting.pyvalues import (
     DOWNLOADED,
     LOCAL_FILE,
     call_origin,
+    chr_in_a_loop,
     command_text,
     fold_string,
     is_constant,
+    literal_source,
+    names_chr,
     reverses,
+    stringy,
 )
 
 __all__ = [
@@ -125,48 +129,6 @@ def _main_guard(node: ast.If) -> bool:
     )
 
 
-def _names_chr(node: ast.expr) -> bool:
-    """``chr`` passed on (map(chr, ...)) or a list of ints (bytes([...]))."""
-    if isinstance(node, ast.Name):
-        return node.id == "chr"
-    return (
-        isinstance(node, ast.List | ast.Tuple)
-        and len(node.elts) >= 16
-        and all(isinstance(e, ast.Constant) and isinstance(e.value, int) for e in node.elts[:16])
-    )
-
-
-def _literal_source(node: ast.expr) -> str | None:
-    """The source text a constant argument of exec/eval/compile holds (str or bytes)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
-        return node.value.decode("utf-8", errors="replace")
-    return fold_string(node)
-
-
-def _chr_in_a_loop(node: ast.expr) -> bool:
-    """``"".join(chr(x >> 5) for x in data)``: one chr call that builds a whole string."""
-    return any(
-        isinstance(sub, ast.GeneratorExp | ast.ListComp)
-        and any(
-            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "chr"
-            for c in ast.walk(sub.elt)
-        )
-        for sub in ast.walk(node)
-    )
-
-
-def _stringy(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> bool:
-    """A string constant, or a name only ever assigned string constants."""
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, str | bytes)
-    if isinstance(node, ast.Name) and node.id in assigned:
-        return all(
-            isinstance(v, ast.Constant) and isinstance(v.value, str | bytes)
-            for v in assigned[node.id]
-        )
-    return False
-
-
 class _Collector:
     """The one pass over a module's tree (an explicit stack: no recursion, source order)."""
 
@@ -193,16 +155,14 @@ class _Collector:
                 continue
             if isinstance(node, ast.Call):
                 self.call(node, function, cls)
-            elif isinstance(node, ast.Assign):
-                self.assign(node)
+            elif isinstance(node, ast.Assign | ast.Import | ast.ImportFrom | ast.JoinedStr):
+                self.simple(node)
             elif isinstance(node, _FUNCTIONS):
                 function = getattr(node, "name", "<lambda>")
                 if function != "<lambda>":
                     self.defined.add(function)
             elif isinstance(node, ast.Return) and function and node.value is not None:
                 self.returns.setdefault(function, []).append(node.value)
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                self.import_(node)
             elif isinstance(node, ast.ClassDef):
                 bases = tuple(self.resolve(b)[0] or "" for b in node.bases)
                 self.facts.classes[node.name] = bases
@@ -348,17 +308,17 @@ class _Collector:
                     for value in self.returns[name][:4]:
                         found |= self.origins(value, seen | {key})
                 if name in {"map", "bytes", "bytearray"} and sub.args:
-                    chr_calls += 4 * any(_names_chr(a) for a in sub.args[:1])
+                    chr_calls += 4 * any(names_chr(a) for a in sub.args[:1])
             elif isinstance(sub, ast.Attribute):
                 found.add(COMPUTED)
             elif (
                 isinstance(sub, ast.Subscript)
                 and isinstance(sub.slice, ast.Slice)
                 and reverses(sub.slice)
-                and _stringy(sub.value, self.assigned)
+                and stringy(sub.value, self.assigned)
             ):
                 found.add(DECODED)  # a reversed string (arrays are reversed all the time)
-        if chr_calls >= 4 or (chr_calls and _chr_in_a_loop(node)):
+        if chr_calls >= 4 or (chr_calls and chr_in_a_loop(node)):
             found.add(CHR_CHAIN)
         return found
 
@@ -410,7 +370,7 @@ class _Collector:
                 for sub in ast.walk(arg)
                 if isinstance(sub, ast.Attribute | ast.Name) and (resolved := self.resolve(sub)[0])
             )
-        source = _literal_source(first) if name in _CODE_SINKS and first is not None else None
+        source = literal_source(first) if name in _CODE_SINKS and first is not None else None
         if source and (len(source) >= MIN_LITERAL or "\n" in source or ";" in source):
             self.hidden.append((source, node.lineno, function, True))
         self.facts.calls.append(
@@ -433,6 +393,24 @@ class _Collector:
             self.facts.env_bulk_reads.append(node.lineno)
         if name in {"os.environ.items", "os.environ.copy", "os.environ.values"}:
             self.facts.env_bulk_reads.append(node.lineno)
+
+    def simple(self, node: ast.Assign | ast.Import | ast.ImportFrom | ast.JoinedStr) -> None:
+        """Nodes recorded without changing the walk: assignments, imports, f-strings."""
+        if isinstance(node, ast.Assign):
+            self.assign(node)
+        elif isinstance(node, ast.JoinedStr):
+            self.template(node)
+        else:
+            self.import_(node)
+
+    def template(self, node: ast.JoinedStr) -> None:
+        """An f-string as one text, ``{}`` for each value: a command reads whole."""
+        parts = [
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+            for v in node.values
+        ]
+        if len(parts) > 1:
+            self.facts.strings.append(("".join(parts), node.lineno))
 
     def constant(self, node: ast.Constant, function: str | None) -> None:
         if isinstance(node.value, str | bytes) and len(node.value) >= 4:

@@ -125,3 +125,45 @@ def is_constant(node: ast.expr) -> bool:
     if isinstance(node, ast.List | ast.Tuple | ast.Set):
         return all(is_constant(e) for e in node.elts)
     return False
+
+
+def names_chr(node: ast.expr) -> bool:
+    """``chr`` passed on (map(chr, ...)) or a list of ints (bytes([...]))."""
+    if isinstance(node, ast.Name):
+        return node.id == "chr"
+    return (
+        isinstance(node, ast.List | ast.Tuple)
+        and len(node.elts) >= 16
+        and all(isinstance(e, ast.Constant) and isinstance(e.value, int) for e in node.elts[:16])
+    )
+
+
+def literal_source(node: ast.expr) -> str | None:
+    """The source text a constant argument of exec/eval/compile holds (str or bytes)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+        return node.value.decode("utf-8", errors="replace")
+    return fold_string(node)
+
+
+def chr_in_a_loop(node: ast.expr) -> bool:
+    """``"".join(chr(x >> 5) for x in data)``: one chr call that builds a whole string."""
+    return any(
+        isinstance(sub, ast.GeneratorExp | ast.ListComp)
+        and any(
+            isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == "chr"
+            for c in ast.walk(sub.elt)
+        )
+        for sub in ast.walk(node)
+    )
+
+
+def stringy(node: ast.expr, assigned: dict[str, list[ast.expr]]) -> bool:
+    """A string constant, or a name only ever assigned string constants."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes)
+    if isinstance(node, ast.Name) and node.id in assigned:
+        return all(
+            isinstance(v, ast.Constant) and isinstance(v.value, str | bytes)
+            for v in assigned[node.id]
+        )
+    return False

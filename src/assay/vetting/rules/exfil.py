@@ -54,6 +54,8 @@ RAW_IP_URL = re.compile(r"\b(https?|ftp|tcp)://(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.
 SHELL_FETCH = re.compile(
     r"((curl|wget)\b[^\n]{0,300}https?://[^\n]{0,300}\|\s*(sudo\s+)?"
     r"((ba|z)?sh|python[0-9.]*|perl|ruby|node|php)\b"
+    r"|(curl|wget)\b[^\n]{0,300}https?://[^\n]{0,300}(&&|;)\s*"
+    r"(chmod\s+\+x|nohup|osascript|(ba|z)?sh\s|python[0-9.]*\s|\./)"
     r"|powershell[^\n]{0,200}(\s-e(nc|ncodedcommand)?\s|iex\b|invoke-expression|downloadstring"
     r"|downloadfile)|invoke-webrequest|certutil[^\n]{0,80}-urlcache|mshta\s+https?"
     r"|bitsadmin[^\n]{0,80}/transfer|/dev/tcp/\d)",
