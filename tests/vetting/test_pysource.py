@@ -4,6 +4,7 @@ import ast
 import base64
 import zlib
 
+from assay.vetting.embedded import Budget, unwrap
 from assay.vetting.pysource import (
     DECODED,
     LOCAL_FILE,
@@ -113,3 +114,22 @@ def test_encoded_data_that_is_not_code_adds_nothing():
     assert facts.calls == []
     words = base64.b64encode(b"just some words, nothing to run " * 4).decode()
     assert _facts(f"TEXT = {words!r}\n").calls == []
+
+
+def test_a_module_full_of_compressed_bombs_is_decoded_within_its_budget():
+    source = ("import os\n" + "".join(f"os.system(cmd{i})\n" for i in range(30))).encode()
+    payload = zlib.compress(source)
+    assert len(payload) >= 48
+    alone = _facts(f"LAST = {payload!r}\n")
+    assert any(c.name == "os.system" for c in alone.calls)  # found when the budget allows
+    bomb = zlib.compress(b"\0" * (4 * 1024 * 1024), 9)  # 4 MiB of zeros in a few KiB
+    literals = "\n".join(f"B{i} = {bomb!r}" for i in range(80))
+    facts = _facts(f"{literals}\nLAST = {payload!r}\n")
+    assert not any(c.name == "os.system" for c in facts.calls)  # the budget ran out first
+    budget = Budget(total=64)
+    assert unwrap(payload, budget) is None
+    assert budget.left < 0
+    assert unwrap(payload, budget) is None  # spent: nothing more is decoded
+    fresh = unwrap(payload)
+    assert fresh is not None
+    assert fresh.startswith("import os")

@@ -6,7 +6,8 @@ another.  :func:`unwrap` peels such layers in memory, never running anything,
 and returns the text when it looks like Python source; :func:`parse_hidden`
 parses that text (or the longest prefix of it that parses, since obfuscators
 often split a blob into several literals and only the first decompresses on its
-own).  Every step is bounded: literal size, decoded size, layers.
+own).  Every step is bounded: literal size, decoded size, layers, and the
+bytes decoded per module (:class:`Budget`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import warnings
 import zlib
 
 MAX_LITERAL = 4 * 1024 * 1024  # longer literals are not unwrapped
-MAX_HIDDEN = 1024 * 1024  # at most this much hidden text per literal
+MAX_HIDDEN = 256 * 1024  # at most this much hidden text per literal (and per module)
+MAX_WORK = 16 * 1024 * 1024  # decoded bytes per module: a file full of bombs stays cheap
 MAX_LAYERS = 4  # base64 of zlib of base64 ... at most this deep
 MIN_LITERAL = 48  # shorter literals hide no program worth a second look
 
@@ -77,13 +79,28 @@ def _decode(data: bytes) -> bytes | None:
     return None
 
 
-def unwrap(value: str | bytes) -> str | None:
+class Budget:
+    """Bytes a module's literals may still decode to (shared by all its literals)."""
+
+    def __init__(self, total: int = MAX_WORK) -> None:
+        self.left = total
+
+    def spend(self, produced: int) -> bool:
+        """Record ``produced`` decoded bytes; False once the budget is used up."""
+        self.left -= produced
+        return self.left >= 0
+
+
+def unwrap(value: str | bytes, budget: Budget | None = None) -> str | None:
     """Python source hidden in ``value`` by encoding and/or compression layers, else None.
 
     A literal that is already plain source is not "hidden" (None): only text
     reached through at least one decoding or decompression step is returned.
+    Each step's output is charged to ``budget``; nothing is decoded once it is
+    spent.
     """
-    if len(value) < MIN_LITERAL or len(value) > MAX_LITERAL:
+    budget = budget if budget is not None else Budget()
+    if len(value) < MIN_LITERAL or len(value) > MAX_LITERAL or budget.left <= 0:
         return None
     if isinstance(value, str):
         try:
@@ -96,7 +113,7 @@ def unwrap(value: str | bytes) -> str | None:
         step = _decompress(data) if data[:1] in {b"\x78", b"\x1f", b"B", b"\xfd"} else None
         if step is None:
             step = _decode(data)
-        if not step:
+        if not step or not budget.spend(len(step)):
             return None
         data = step[:MAX_HIDDEN]
         text = data.decode("utf-8", errors="replace")

@@ -27,7 +27,13 @@ from __future__ import annotations
 import ast
 import warnings
 
-from assay.vetting.embedded import MAX_HIDDEN, MIN_LITERAL, parse_hidden, unwrap
+from assay.vetting.embedded import (
+    MAX_HIDDEN,
+    MIN_LITERAL,
+    Budget,
+    parse_hidden,
+    unwrap,
+)
 from assay.vetting.pyfacts import Call, ModuleFacts, Unparsed
 from assay.vetting.pyvalues import (
     CHR_CHAIN,
@@ -132,11 +138,13 @@ def _main_guard(node: ast.If) -> bool:
 class _Collector:
     """The one pass over a module's tree (an explicit stack: no recursion, source order)."""
 
-    def __init__(self, facts: ModuleFacts, depth: int = 0) -> None:
+    def __init__(self, facts: ModuleFacts, depth: int = 0, budget: Budget | None = None) -> None:
         self.facts = facts
         self.depth = depth
         # (hidden source, line, enclosing function, handed to exec directly)
         self.hidden: list[tuple[str, int, str | None, bool]] = []
+        # bytes this module's literals (and the code hidden in them) may still decode to
+        self.budget = budget if budget is not None else Budget()
         self.assigned: dict[str, list[ast.expr]] = {}
         self.defined: set[str] = set()
         self.named: dict[str, set[str]] = {}  # origins of assigned names, computed once
@@ -186,7 +194,7 @@ class _Collector:
             if tree is None:
                 continue
             inner = ModuleFacts(path=self.facts.path)
-            _Collector(inner, self.depth + 1).run(tree)
+            _Collector(inner, self.depth + 1, self.budget).run(tree)
             top = function is None and (direct or runs_at_top)
             scope = function if function is not None or top else "<hidden>"
             extra = frozenset() if direct else frozenset({DECODED})
@@ -417,6 +425,6 @@ class _Collector:
             value = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             self.facts.strings.append((value, node.lineno))
             if len(value) >= MIN_LITERAL and self.depth < MAX_NESTING:
-                source = unwrap(node.value)
+                source = unwrap(node.value, self.budget)
                 if source is not None:
                     self.hidden.append((source, node.lineno, function, False))
