@@ -105,3 +105,21 @@ def test_a_look_alike_dependency_asks_for_a_review_and_never_blocks():
     risky = _vet({**metadata, "demo/__init__.py": fetch_run})
     assert (risky.code_score, risky.score) == (4.0, 4.0)
     assert not risky.flagged
+
+
+def test_a_hostile_pyproject_is_no_dependency_list_and_no_crash():
+    deep = member("demo-1.0/pyproject.toml", "[project]\nx = " + "[" * 5000 + "\n")
+    assert declared_dependencies([deep]) == ()
+    hostile = "[project]\nname = " + "[" * 5000 + "\n"
+    data = wheel({"pyproject.toml": hostile, "demo/a.py": "x = 1\n"})
+    reading = ArchiveReading(data, "demo-1.0.tar.gz")
+    verdict = vet_members(
+        "demo-1.0.tar.gz",
+        reading,
+        reading.report,
+        NameChecker(INDEX, None, "").check,
+        target="demo-1.0.tar.gz",
+        origin="file",
+        sha256=None,
+    )
+    assert verdict.identity.name == "demo"

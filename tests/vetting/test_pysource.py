@@ -133,3 +133,16 @@ def test_a_module_full_of_compressed_bombs_is_decoded_within_its_budget():
     fresh = unwrap(payload)
     assert fresh is not None
     assert fresh.startswith("import os")
+
+
+def test_hidden_code_too_deep_to_walk_leaves_the_carrier_analysed():
+    deep = "y = " + "a." * 3000 + "b()\n"
+    blob = base64.b64encode(zlib.compress(deep.encode())).decode()
+    facts = _facts(f"import subprocess\nDATA = {blob!r}\nsubprocess.call(cmd)\n")
+    assert any(c.name == "subprocess.call" for c in facts.calls)
+
+
+def test_a_function_defined_in_exec_code_runs_only_when_called():
+    facts = _facts('exec("def helper(cmd):\\n    import os\\n    os.system(cmd)\\n")\n')
+    [call] = [c for c in facts.calls if c.name == "os.system"]
+    assert (call.top_level, call.function) == (False, "helper")

@@ -223,3 +223,10 @@ def test_encoded_download_command_is_high():
     code = f"import base64\n\ndef cmd():\n    return base64.b64decode({encoded!r})\n"
     finding = first(vet_wheel({"demo/__init__.py": code}), "obfuscation-encoded-command")
     assert finding.severity == Level.HIGH
+
+
+def test_pip_install_of_a_requirements_file_is_not_reported():
+    setup = "import os\nfrom setuptools import setup\nos.system('pip install -r req.txt')\n"
+    assert "capability-undeclared-install" not in rules(vet_sdist({"setup.py": setup}))
+    quiet = setup.replace("-r req.txt", "-q --upgrade colorama")
+    assert "capability-undeclared-install" in rules(vet_sdist({"setup.py": quiet}))

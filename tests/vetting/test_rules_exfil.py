@@ -167,7 +167,10 @@ def test_request_to_a_decoded_address(target):
         f"def sign(key):\n    return {target}\n"
     )
     finding = first(vet_wheel({"demo/sign.py": code}), "exfil-hidden-endpoint")
-    assert finding.severity == Level.HIGH
+    assert finding.severity == Level.MEDIUM  # in a library function: data: URLs do this too
+    on_import = code + "\nsign(KEY)\n"
+    finding = first(vet_wheel({"demo/sign.py": on_import}), "exfil-hidden-endpoint")
+    assert (finding.where, finding.severity) == ("import", Level.HIGH)
     plain = "import requests\n\ndef sign(key):\n    return requests.get(BASE + key)\n"
     assert "exfil-hidden-endpoint" not in rules(vet_wheel({"demo/sign.py": plain}))
     test = vet_wheel({"tests/test_sign.py": code})
@@ -284,3 +287,17 @@ def test_an_f_string_command_that_downloads_then_starts_the_file():
     assert "second-stage-shell-fetch" in rules(vet_wheel({"demo/go.py": code}))
     fetch_only = "URL = 'x'\nCMD = f'curl -s https://files.example.invalid/{URL} -o out.json'\n"
     assert "second-stage-shell-fetch" not in rules(vet_wheel({"demo/get.py": fetch_only}))
+
+
+def test_bare_addresses_in_prose_or_well_known_resolvers_are_not_high():
+    prose = (
+        'import requests\n\ndef get(url, proxy):\n    """Use a proxy such as http://203.0.113.8:3128."""\n'
+        "    return requests.get(url, proxies={'http': proxy})\n"
+    )
+    finding = first(vet_wheel({"demo/p.py": prose}), "exfil-raw-ip")
+    assert finding.severity == Level.MEDIUM
+    doh = (
+        "import requests\n\ndef ask(q):\n"
+        "    return requests.get('https://1.1.1.1/dns-query', params=q)\n"
+    )
+    assert "exfil-raw-ip" not in rules(vet_wheel({"demo/doh.py": doh}))

@@ -133,3 +133,16 @@ def test_unparsed_file_that_runs_decoded_data_or_carries_an_obfuscator_stamp():
     assert "obfuscation-unparsed" not in rules(vet_wheel({"demo/main.py": python2}))
     in_tests = vet_wheel({"tests/test_main.py": broken})
     assert "obfuscation-unparsed" not in rules(in_tests)
+
+
+def test_a_plain_tar_named_tar_gz_is_medium():
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        data = b"x = 1\n"
+        info = tarfile.TarInfo("demo-1.0/demo/__init__.py")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    report = analyse_archive("demo-1.0.tar.gz", out.getvalue())
+    finding = first(report, "archive-anomaly")
+    assert finding.severity == Level.MEDIUM  # a proxy that undid the gzip, not a disguise
+    assert not report.flagged

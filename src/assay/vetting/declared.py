@@ -48,8 +48,8 @@ def _from_metadata(data: bytes) -> list[str]:
 def _from_pyproject(data: bytes) -> list[str]:
     try:
         project = tomllib.loads(data.decode("utf-8")).get("project")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return []
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, MemoryError):
+        return []  # hostile nesting is not a dependency list
     dependencies = project.get("dependencies") if isinstance(project, dict) else None
     if not isinstance(dependencies, list):
         return []

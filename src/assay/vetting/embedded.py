@@ -79,16 +79,36 @@ def _decode(data: bytes) -> bytes | None:
     return None
 
 
+MAX_MERGED_CALLS = 20_000  # calls taken from hidden code per file, all levels together
+
+
 class Budget:
-    """Bytes a module's literals may still decode to (shared by all its literals)."""
+    """What a file's hidden code may still cost, shared by every literal and nesting level.
+
+    ``left``: bytes still to decode; ``parse_left``: hidden source still to
+    parse; ``calls_left``: calls still to take from hidden code.
+    """
 
     def __init__(self, total: int = MAX_WORK) -> None:
         self.left = total
+        self.parse_left = MAX_HIDDEN
+        self.calls_left = MAX_MERGED_CALLS
 
     def spend(self, produced: int) -> bool:
         """Record ``produced`` decoded bytes; False once the budget is used up."""
         self.left -= produced
         return self.left >= 0
+
+    def parse(self, size: int) -> bool:
+        """Whether ``size`` more characters of hidden source may be parsed (and charge them)."""
+        self.parse_left -= size
+        return self.parse_left >= 0
+
+    def calls(self, wanted: int) -> int:
+        """How many of ``wanted`` calls may still be taken (and charge them)."""
+        granted = max(0, min(wanted, self.calls_left))
+        self.calls_left -= granted
+        return granted
 
 
 def unwrap(value: str | bytes, budget: Budget | None = None) -> str | None:

@@ -28,7 +28,6 @@ import ast
 import warnings
 
 from assay.vetting.embedded import (
-    MAX_HIDDEN,
     MIN_LITERAL,
     Budget,
     parse_hidden,
@@ -187,33 +186,33 @@ class _Collector:
     def _embed(self) -> None:
         """Parse the hidden sources and record their facts at the line of their literal."""
         runs_at_top = any(c.top_level and c.name in _RUNS_HIDDEN for c in self.facts.calls)
-        budget = MAX_HIDDEN
         for source, line, function, direct in self.hidden:
-            budget -= len(source)
-            tree = parse_hidden(source) if budget >= 0 else None
+            tree = parse_hidden(source) if self.budget.parse(len(source)) else None
             if tree is None:
                 continue
             inner = ModuleFacts(path=self.facts.path)
-            _Collector(inner, self.depth + 1, self.budget).run(tree)
+            try:
+                _Collector(inner, self.depth + 1, self.budget).run(tree)
+            except RecursionError:
+                continue  # hidden code nested too deeply: the carrier's own facts stand
             top = function is None and (direct or runs_at_top)
-            scope = function if function is not None or top else "<hidden>"
-            extra = frozenset() if direct else frozenset({DECODED})
-            for c in inner.calls:
+            for c in inner.calls[: self.budget.calls(len(inner.calls))]:
+                outer = function if function is not None or top else "<hidden>"
                 self.facts.calls.append(
                     Call(
                         c.name,
                         line,
-                        top,
-                        scope,
+                        top and c.top_level,  # a def in hidden code runs only when called
+                        outer if c.top_level else c.function,
                         c.literal_args,
-                        c.origins | extra,
+                        c.origins if direct else c.origins | {DECODED},
                         c.hidden,
                         c.first_arg,
                         c.cls,
                         c.arg_names,
                     )
                 )
-            self.facts.strings.extend((value, line) for value, _ in inner.strings)
+            self.facts.strings.extend((value, line) for value, _ in inner.strings[:10_000])
             self.facts.imports |= inner.imports
             self.facts.env_bulk_reads.extend(line for _ in inner.env_bulk_reads[:1])
 

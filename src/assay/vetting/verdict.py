@@ -269,7 +269,7 @@ def _headers(data: bytes) -> tuple[str, str] | None:
 def _pyproject(data: bytes) -> tuple[str, str] | None:
     try:
         project = tomllib.loads(data.decode("utf-8")).get("project")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, MemoryError):
         return None
     if not isinstance(project, dict):
         return None

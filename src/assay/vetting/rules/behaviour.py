@@ -192,7 +192,8 @@ def _shell(command: str | None) -> bool:
 
 
 PIP_INSTALL = re.compile(
-    r"(^|\s|/)(pip[0-9.]*(\.exe)?|-m\s+pip)\s+install\s+(-[-\w]+\s+)*"
+    r"(^|\s|/)(pip[0-9.]*(\.exe)?|-m\s+pip)\s+install\s+"
+    r"(-(?!r\b|e\b|-requirement\b|-editable\b)[-\w]+\s+)*"
     r"(?!\.(\s|$)|-e\b|--editable\b|-r\b|--requirement\b)[A-Za-z0-9]",
     re.IGNORECASE,
 )

@@ -77,9 +77,15 @@ FETCHERS = (
 )
 
 
+# public DNS resolvers (DNS-over-HTTPS, connectivity checks): addresses everyone knows
+WELL_KNOWN = frozenset(
+    {"1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4", "9.9.9.9", "149.112.112.112", "208.67.222.222"}
+)
+
+
 def _public_ip(parts: tuple[str, ...]) -> bool:
     octets = [int(p) for p in parts]
-    if any(o > 255 for o in octets):
+    if any(o > 255 for o in octets) or ".".join(parts) in WELL_KNOWN:
         return False
     first, second = octets[0], octets[1]
     private = (
@@ -178,13 +184,21 @@ class RawIpUrl(_TextRule):
 
 
 def _contacted(found: PackageFinding, context: FileContext) -> PackageFinding:
-    """A bare address in shipped code that the same file talks to: medium, high if small."""
+    """A bare address in shipped code that the same file talks to: medium, high if small.
+
+    High needs a small package and the address as a value of its own (a URL
+    constant, not prose such as a docstring's example proxy).
+    """
     facts = context.facts
     if found.where != LIBRARY or facts is None or not_installed(context.path):
         return found
     if not any(matches(c.name, NETWORK_CALLS) for c in facts.calls):
         return found
-    level = Level.HIGH if small_package(context.package) else Level.MEDIUM
+    alone = any(
+        not any(ch.isspace() for ch in value.strip()) and RawIpUrl().accept(value)
+        for value, _ in facts.strings
+    )
+    level = Level.HIGH if alone and small_package(context.package) else Level.MEDIUM
     return replace(found, severity=level, explanation=f"{found.explanation}, and sends to it")
 
 
@@ -255,8 +269,7 @@ class DownloadExecute(Rule):
         fetched_anywhere = ran_program = ran_anything = 0
         program_url = any(PROGRAM_URL.search(value) for value, _ in facts.strings)
         raw_ip = public_ip_url(facts)
-        writes_bytes = bool(_DROPS.search(context.data))
-        saved: dict[str | None, set[str]] = {}  # names a fetch in each scope was given
+        starts_download = _scopes_starting_a_download(facts, bool(_DROPS.search(context.data)))
         for call in facts.calls:
             scope = None if call.top_level else call.function
             fetched, ran = scopes.get(scope, (0, 0))
@@ -267,19 +280,12 @@ class DownloadExecute(Rule):
                 ran = ran_anything = call.line
                 ran_program = ran_program or (call.line if program else 0)
             scopes[scope] = (fetched, ran)
-            if call.name is not None and call.name.endswith(("urlretrieve", "wget.download")):
-                saved.setdefault(scope, set()).update(call.arg_names)  # the file it writes
-            elif call.name in {"open", "io.open"} and writes_bytes:
-                saved.setdefault(scope, set()).update(call.arg_names)  # a file it may write
             if fetched and ran:
                 where = context.where(call)
                 level = {INSTALL: Level.CRITICAL, LIBRARY: Level.MEDIUM}.get(where, self.severity)
                 shipped = not not_installed(context.path)
-                runs_download = not matches(call.name, DYNAMIC_CALLS) and bool(
-                    call.arg_names & saved.get(scope, set()) - _NOT_A_FILE
-                )
-                dropped = program or runs_download or (program_url and _DROPS.search(context.data))
-                dropped = dropped or raw_ip  # fetched from / reported to a bare address
+                dropped = program or scope in starts_download or raw_ip  # raw_ip: bare address
+                dropped = dropped or bool(program_url and _DROPS.search(context.data))
                 if where == LIBRARY and shipped and dropped:
                     level = self.severity  # fetched, written to a file and started
                 yield self.finding(
@@ -300,6 +306,30 @@ PROGRAM_URL = re.compile(
 _NOT_A_FILE = frozenset({"url", "self", "headers", "timeout", "reporthook", "data"})
 PROGRAM = re.compile(r"\.(exe|bat|cmd|vbs|ps1|scr|msi|pyw)\b", re.IGNORECASE)
 _DROPS = re.compile(rb"open\([^)\n]{0,200}['\"](wb|ab|w\+b)['\"]|urlretrieve|\.write_bytes\(")
+
+
+def _scopes_starting_a_download(facts: ModuleFacts, writes_bytes: bool) -> set[str | None]:
+    """Scopes whose process call starts the file a download there saved (same local name).
+
+    Saved files: the target of ``urlretrieve``/``wget.download``, or a file
+    ``open``ed in a module that writes bytes.  A named tool run on the file
+    (``tar xf path``) does not count; dotted names and modules never match.
+    """
+    saved: dict[str | None, set[str]] = {}
+    for call in facts.calls:
+        writes = call.name is not None and call.name.endswith(("urlretrieve", "wget.download"))
+        if writes or (call.name in {"open", "io.open"} and writes_bytes):
+            scope = None if call.top_level else call.function
+            saved.setdefault(scope, set()).update(
+                n for n in call.arg_names if "." not in n and n not in facts.aliases
+            )
+    started: set[str | None] = set()
+    for call in facts.calls:
+        scope = None if call.top_level else call.function
+        runs = scope in saved and matches(call.name, PROCESS_CALLS) and not call.first_arg
+        if runs and call.arg_names & saved[scope] - _NOT_A_FILE - facts.imports:
+            started.add(scope)
+    return started
 
 
 def _runs_program(call: Call) -> bool:
@@ -358,7 +388,11 @@ class HiddenEndpoint(Rule):
             return
         for call in facts.calls:
             hidden = call.origins & {DECODED, CHR_CHAIN} and DOWNLOADED not in call.origins
-            if hidden and matches(call.name, NETWORK_CALLS):
+            if hidden and matches(call.name, NETWORK_CALLS) and ".auth." not in (call.name or ""):
+                if context.where(call) == LIBRARY and not not_installed(context.path):
+                    # data: URLs and decoded settings reach requests in libraries too
+                    yield replace(self.at_call(context, call), severity=Level.MEDIUM)
+                    return
                 # tests build addresses on purpose
                 yield self.at_call(context, call, under_tests=Level.LOW)
                 return

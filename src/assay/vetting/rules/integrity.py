@@ -49,6 +49,7 @@ ARCHIVE_INCOMPLETE = "archive-incomplete"
 ARCHIVE_ANOMALY = "archive-anomaly"
 PYTHON_UNPARSED = "python-unparsed"
 
+_ZIP = re.compile(r"\bzip\b")  # zip against tar (not gzip: a proxy may have undone it)
 _ANOMALY_LEVELS = {
     SYMLINK: Level.LOW,
     HARDLINK: Level.LOW,
@@ -71,8 +72,9 @@ def _problem(name: str, problem: ArchiveProblem) -> PackageFinding:
     elif problem.makes_incomplete:
         rule, level = ARCHIVE_INCOMPLETE, Level.HIGH
         why = "the archive could not be read completely, so it was not fully analysed"
-    elif problem.kind == FORMAT_CONFUSION and not problem.path:
-        # no packaging tool writes a zip named .tar.gz: the distribution itself is disguised
+    elif problem.kind == FORMAT_CONFUSION and not problem.path and _ZIP.search(problem.detail):
+        # no packaging tool writes a zip named .tar.gz (or a tar named .whl): the distribution
+        # is disguised; a plain tar named .tar.gz (a proxy undid the gzip) stays medium
         rule, level = ARCHIVE_ANOMALY, Level.HIGH
         why = "the distribution file is not what its name says"
     else:
