@@ -20,16 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import venv
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 
 import httpx
+from tests.registry.serving import NotListeningError, free_port, stop_process, wait_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".bench" / "registry-venv"
@@ -71,39 +70,6 @@ def prepare(env: Path = VENV, force: bool = False) -> None:
         raise PeerError(f"pip install {' '.join(PINS)} into {env} failed")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_listening(process: subprocess.Popen[bytes], port: int, log: Path, limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while True:
-        if process.poll() is not None:
-            tail = log.read_text(errors="replace")[-2000:]
-            raise PeerError(f"exited {process.returncode}: {tail}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise PeerError(f"not listening on {port} after {limit:.0f} s") from None
-            time.sleep(0.1)
-
-
-def stop_process(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
-
-
 class Peer(AbstractContextManager["Peer"]):
     """A started server: ``simple_url`` ends with ``/``; pages are ``simple_url + name + /``."""
 
@@ -133,7 +99,13 @@ class Peer(AbstractContextManager["Peer"]):
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir
             )
-        wait_listening(self.process, self.port, self.log, 120)
+        try:
+            wait_listening(self.process, self.port, 120, self._tail, self.label)
+        except NotListeningError as exc:
+            raise PeerError(str(exc)) from None
+
+    def _tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
 
     def stop(self) -> None:
         stop_process(self.process)

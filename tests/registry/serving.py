@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,44 @@ def free_port(host: str = "127.0.0.1") -> int:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+class NotListeningError(RuntimeError):
+    """A server process exited, or did not accept connections in time."""
+
+
+def wait_listening(
+    process: subprocess.Popen[bytes],
+    port: int,
+    limit: float,
+    output: Callable[[], str],
+    name: str,
+) -> None:
+    """Return once 127.0.0.1:``port`` accepts a connection; NotListeningError otherwise."""
+    deadline = time.monotonic() + limit
+    while True:
+        if process.poll() is not None:
+            raise NotListeningError(f"{name} exited {process.returncode}: {output()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                detail = f"{name} did not listen on {port} after {limit:.0f} s: {output()}"
+                raise NotListeningError(detail) from None
+            time.sleep(0.05)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a server process (kill it if it does not go within 20 s)."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)
 
 
 def recent(seconds: float = 0) -> datetime:
@@ -106,18 +145,13 @@ class AssayServe:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.home
             )
-        deadline = time.monotonic() + self.startup_timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"assay serve exited {self.process.returncode}: {self.output()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"assay serve did not listen: {self.output()}") from None
-                time.sleep(0.05)
+        try:
+            limit = self.startup_timeout
+            wait_listening(self.process, self.port, limit, self.output, "assay serve")
+        except NotListeningError:
+            self.stop()
+            raise
+        return self
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
@@ -130,14 +164,7 @@ class AssayServe:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        stop_process(process)
 
     def __enter__(self) -> AssayServe:
         return self.start()

@@ -16,6 +16,7 @@ import pytest
 from assay.registry.config import RegistryConfig
 from assay.registry.model import IndexConfig
 from assay.registry.runtime import build_service
+from assay.registry.service import RegistryService
 from assay.server.registry_app import create_app, running
 from tests.registry.upstream_index import JSON_TYPE, AssayServe, Dist, UpstreamIndex
 
@@ -48,18 +49,25 @@ def _published(state_dir: Path) -> dict[str, str]:
     return found
 
 
+def _registry(
+    upstream: UpstreamIndex, tmp_path: Path, state_dir: Path
+) -> tuple[RegistryConfig, RegistryService]:
+    """One production index in front of ``upstream``, its files under ``state_dir``."""
+    config = RegistryConfig(
+        state_dir=state_dir,
+        upstream_urls=(upstream.simple_url,),
+        indexes=(IndexConfig("default", "production"),),
+    )
+    return config, build_service(config, vet_cache=tmp_path / "vet-cache.sqlite3")
+
+
 def _partials(state_dir: Path) -> list[Path]:
     return list((state_dir / "files").rglob(".partial-*"))
 
 
 def test_fifty_clients_share_one_upstream_download(upstream: UpstreamIndex, tmp_path: Path) -> None:
     state_dir = tmp_path / "registry"
-    config = RegistryConfig(
-        state_dir=state_dir,
-        upstream_urls=(upstream.simple_url,),
-        indexes=(IndexConfig("default", "production"),),
-    )
-    service = build_service(config, vet_cache=tmp_path / "vet-cache.sqlite3")
+    config, service = _registry(upstream, tmp_path, state_dir)
     expected = upstream.file(WHEEL).sha256
     upstream.slow(0.005)
     with running(create_app(service, config)) as base:
@@ -93,12 +101,7 @@ def test_fifty_clients_share_one_upstream_download(upstream: UpstreamIndex, tmp_
 
 def test_upstream_cut_mid_download_stores_nothing(upstream: UpstreamIndex, tmp_path: Path) -> None:
     state_dir = tmp_path / "registry"
-    config = RegistryConfig(
-        state_dir=state_dir,
-        upstream_urls=(upstream.simple_url,),
-        indexes=(IndexConfig("default", "production"),),
-    )
-    service = build_service(config, vet_cache=tmp_path / "vet-cache.sqlite3")
+    config, service = _registry(upstream, tmp_path, state_dir)
     expected = upstream.file(WHEEL).sha256
     with running(create_app(service, config)) as base:
         url = _file_url(base, "shared-file", WHEEL)

@@ -21,7 +21,7 @@ from assay.vetting.archive_model import ArchiveLimits, ArchiveMember, ArchiveRep
 from assay.vetting.archives import ArchiveReading
 from assay.vetting.pysource import ModuleFacts, read_source
 from assay.vetting.rules import ALL_RULES, FileContext, PackageFinding, PackageInfo, Rule
-from assay.vetting.rules.base import not_installed
+from assay.vetting.rules.base import not_installed, own_python_files
 from assay.vetting.rules.install import executable_pth_lines, in_tree_backend
 from assay.vetting.rules.integrity import archive_findings, unparsed_finding
 from assay.vetting.scoring import DEFAULT_THRESHOLD, assess
@@ -299,7 +299,8 @@ def analyse_members(
         if path not in installing
         for function in (*functions, "")
     )
-    info = PackageInfo(name, kind, pure, paths, frozenset(installing), setup_imports)
+    own = own_python_files(paths)
+    info = PackageInfo(name, kind, pure, paths, frozenset(installing), setup_imports, own)
     entries = [m for m in listed if _entry_module(m.path) and m.path not in installing]
     for member in entries:
         always = len(member.data) < ENTRY_PARSE_LIMIT
@@ -318,7 +319,6 @@ def analyse_members(
         for rule in applicable:
             findings.extend(rule.analyse(context))
     ordered = tuple(sorted(findings, key=lambda f: (-f.severity, f.file, f.line, f.rule)))
-    own = sum(1 for p in paths if p.endswith(".py") and not not_installed(p))
     assessment = assess(ordered, files=own)
     return VetReport(
         name=name,

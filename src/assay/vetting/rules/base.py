@@ -71,6 +71,7 @@ class PackageInfo:
     # (path, function) for sdist modules setup.py imports and the functions it calls
     # from them ("" stands for the module's top level)
     setup_imports: frozenset[tuple[str, str]] = frozenset()
+    own_files: int | None = None  # Python files outside tests, docs, ...: own_python_files()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,12 @@ def file_place(context: FileContext) -> str:
 SMALL_PACKAGE = 20  # own (non-test) Python files: malware is a handful, frameworks hundreds
 
 
+def own_python_files(paths: frozenset[str]) -> int:
+    """Python files outside tests, docs, examples and the like."""
+    return sum(1 for p in paths if p.endswith(".py") and not not_installed(p))
+
+
 def small_package(package: PackageInfo) -> bool:
-    """At most SMALL_PACKAGE Python files outside tests, docs and examples."""
-    own = sum(1 for p in package.paths if p.endswith(".py") and not not_installed(p))
+    """At most SMALL_PACKAGE own Python files (counted once per package by the engine)."""
+    own = package.own_files if package.own_files is not None else own_python_files(package.paths)
     return own <= SMALL_PACKAGE

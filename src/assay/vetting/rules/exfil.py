@@ -83,6 +83,14 @@ WELL_KNOWN = frozenset(
 )
 
 
+def public_ip_in(value: str) -> str | None:
+    """The first URL to a public IP address literal in ``value``, if any."""
+    for match in RAW_IP_URL.finditer(value):
+        if _public_ip(match.groups()[1:]):
+            return match.group(0)
+    return None
+
+
 def _public_ip(parts: tuple[str, ...]) -> bool:
     octets = [int(p) for p in parts]
     if any(o > 255 for o in octets) or ".".join(parts) in WELL_KNOWN:
@@ -173,10 +181,7 @@ class RawIpUrl(_TextRule):
     pattern = RAW_IP_URL
 
     def accept(self, value: str) -> str | None:
-        for match in RAW_IP_URL.finditer(value):
-            if _public_ip(match.groups()[1:]):
-                return match.group(0)
-        return None
+        return public_ip_in(value)
 
     def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
         for found in super().analyse(context):
@@ -195,7 +200,7 @@ def _contacted(found: PackageFinding, context: FileContext) -> PackageFinding:
     if not any(matches(c.name, NETWORK_CALLS) for c in facts.calls):
         return found
     alone = any(
-        not any(ch.isspace() for ch in value.strip()) and RawIpUrl().accept(value)
+        not any(ch.isspace() for ch in value.strip()) and public_ip_in(value)
         for value, _ in facts.strings
     )
     level = Level.HIGH if alone and small_package(context.package) else Level.MEDIUM
@@ -206,7 +211,7 @@ def public_ip_url(facts: ModuleFacts) -> bool:
     """Whether any string constant holds a URL to a public IP address literal."""
     if not RAW_IP_URL.search(facts.joined_strings()):
         return False
-    return any(RawIpUrl().accept(value) for value, _ in facts.strings)
+    return any(public_ip_in(value) for value, _ in facts.strings)
 
 
 class ShellFetch(_TextRule):

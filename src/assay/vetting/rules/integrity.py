@@ -120,7 +120,14 @@ UNPARSED_MARKERS: dict[str, tuple[bytes, ...]] = {
 }
 
 
-class UnparsedCapabilities(Rule):
+class _ShippedUnparsed(Rule):
+    """Text rules for shipped Python files that ``ast.parse`` rejected."""
+
+    def applies_to(self, path: str) -> bool:
+        return path.endswith(".py") and not not_installed(path)
+
+
+class UnparsedCapabilities(_ShippedUnparsed):
     """A shipped Python file that does not parse but names network and other capabilities."""
 
     rule_id = "python-unparsed-suspicious"
@@ -130,9 +137,6 @@ class UnparsedCapabilities(Rule):
         "Python that does not parse (so was not analysed) names network and process, "
         "code or credential-store capabilities"
     )
-
-    def applies_to(self, path: str) -> bool:
-        return path.endswith(".py") and not not_installed(path)
 
     def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
         if not context.unparsed:
@@ -159,7 +163,7 @@ UNPARSED_HIDING = re.compile(
 )
 
 
-class UnparsedHiding(Rule):
+class UnparsedHiding(_ShippedUnparsed):
     """A shipped Python file that does not parse and runs decoded code or says it is obfuscated."""
 
     rule_id = "obfuscation-unparsed"
@@ -169,9 +173,6 @@ class UnparsedHiding(Rule):
         "Python that does not parse (so was not analysed) runs decoded data as code or "
         "carries an obfuscator's signature"
     )
-
-    def applies_to(self, path: str) -> bool:
-        return path.endswith(".py") and not not_installed(path)
 
     def analyse(self, context: FileContext) -> Iterator[PackageFinding]:
         if not context.unparsed:
